@@ -26,6 +26,11 @@ export interface LogPage<R = unknown> {
 export interface LogStream<R = unknown> {
   kind: 'log';
   name: string;
+  /**
+   * Whether a first run's backfill only feeds baselines (default true). Streams that replay
+   * exported files whose events are all "old" turn it off.
+   */
+  learnFromBackfill?: boolean;
   pull(cursor: unknown | undefined, ctx: StreamContext): AsyncIterable<LogPage<R>>;
   /** Pure. Throws on a malformed record; the runner logs and skips it. */
   normalize(record: R): VigieEvent[];

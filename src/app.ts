@@ -1,0 +1,184 @@
+import { z } from 'zod';
+import { createFileConnector, fileConnectorSchema } from '../connectors/file/index.js';
+import { createDeliveryWorker } from './alerts/delivery.js';
+import type { RouteConfig } from './alerts/routing.js';
+import { systemClock, type Clock } from './clock.js';
+import { loadConfig, type ComponentType, type VigieConfig } from './config/load.js';
+import { loadEngine } from './engine/index.js';
+import type { Engine } from './engine/types.js';
+import { createEnricher } from './enrich/index.js';
+import { ConfigError, errorMessage } from './errors.js';
+import type { Logger } from './log.js';
+import type { Connector } from './pipeline/connector.js';
+import { createFormatRegistry, type FormatRegistry } from './pipeline/formats.js';
+import { createProcessor, type Processor } from './pipeline/process.js';
+import { Runner, type RunReport, type StreamSettings } from './pipeline/runner.js';
+import type { ScheduledStream } from './pipeline/scheduler.js';
+import { SHIPPED_RULES_DIR } from './paths.js';
+import { createConsoleReceiver } from './receivers/console.js';
+import type { Receiver } from './receivers/receiver.js';
+import { createWebhookReceiver } from './receivers/webhook.js';
+import { Store } from './store/store.js';
+
+/**
+ * The one file that knows every connector and receiver type. The rest of src/ only sees the
+ * contracts in pipeline/connector.ts and receivers/receiver.ts.
+ */
+export const CONNECTOR_TYPES: Record<string, ComponentType> = {
+  file: { schema: fileConnectorSchema },
+};
+
+const webhookSchema = z.object({ url: z.url({ protocol: /^https?$/ }), secret: z.string().min(1).optional() });
+
+export const RECEIVER_TYPES: Record<string, ComponentType> = {
+  webhook: { schema: webhookSchema, secrets: ['secret'] },
+  console: { schema: z.object({}) },
+};
+
+/** Default overlap per connector type when the config does not set one (DESIGN §4). */
+const DEFAULT_OVERLAP_MS: Record<string, number> = { file: 0 };
+
+export function readConfig(file: string): VigieConfig {
+  return loadConfig(file, { connectorTypes: CONNECTOR_TYPES, receiverTypes: RECEIVER_TYPES });
+}
+
+/** Every raw format the connectors can read, for the file connector and `vigie replay`. */
+export function formatRegistry(): FormatRegistry {
+  return createFormatRegistry();
+}
+
+type ConnectorEntry = VigieConfig['connectors'][number];
+type ReceiverEntry = VigieConfig['receivers'][number];
+
+function buildConnector(entry: ConnectorEntry, config: VigieConfig, formats: FormatRegistry): Connector {
+  switch (entry.type) {
+    case 'file':
+      return createFileConnector(entry as unknown as Parameters<typeof createFileConnector>[0], { baseDir: config.baseDir, formats });
+    default:
+      throw new ConfigError([{ file: config.file ?? '(config)', path: `connectors.${entry.name}.type`, message: `unknown connector type "${entry.type}"` }]);
+  }
+}
+
+export function buildReceiver(entry: ReceiverEntry, opts: { clock: Clock; write?: (s: string) => void }): Receiver {
+  const e = entry as ReceiverEntry & Record<string, unknown>;
+  switch (entry.type) {
+    case 'webhook':
+      return createWebhookReceiver({ name: e.name, url: e.url as string, secret: e.secret as string | undefined, timeoutMs: e.timeout, clock: opts.clock });
+    case 'console':
+      return createConsoleReceiver({ name: e.name, ...(opts.write ? { write: opts.write } : {}) });
+    default:
+      throw new Error(`unknown receiver type "${entry.type}"`);
+  }
+}
+
+export interface AppOptions {
+  clock?: Clock;
+  log: Logger;
+  /** Overrides `state.path` (`:memory:` for replay). */
+  statePath?: string;
+  /** Where console receivers write (default stdout). */
+  write?: (s: string) => void;
+  /** Build only these receivers (`vigie replay` without `--notify` builds none). */
+  withReceivers?: boolean;
+  engine?: Engine;
+}
+
+export interface App {
+  config: VigieConfig;
+  clock: Clock;
+  log: Logger;
+  store: Store;
+  engine: Engine;
+  processor: Processor;
+  runner: Runner;
+  connectors: Connector[];
+  receivers: Map<string, Receiver>;
+  delivery: ReturnType<typeof createDeliveryWorker>;
+  streams(filter?: { source?: string }): ScheduledStream[];
+  /** One pass of every (or one source's) stream, in order. Failures are reported, not thrown. */
+  runOnce(filter?: { source?: string }, signal?: AbortSignal): Promise<{ reports: RunReport[]; failures: Array<{ source: string; stream: string; error: string }> }>;
+  close(): Promise<void>;
+}
+
+export function buildApp(config: VigieConfig, opts: AppOptions): App {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log;
+  // Rules and receivers are built before the store opens: a bad config never touches the state.
+  const engine =
+    opts.engine ??
+    loadEngine({ rulesDir: config.rules.dir ?? SHIPPED_RULES_DIR, overlays: config.rules.overlays, clock, log: log.child({ component: 'engine' }) });
+  const receivers = new Map<string, Receiver>();
+  if (opts.withReceivers !== false) {
+    for (const r of config.receivers) receivers.set(r.name, buildReceiver(r, { clock, ...(opts.write ? { write: opts.write } : {}) }));
+  }
+  const formats = formatRegistry();
+  const connectors = config.connectors.filter((c) => c.enabled).map((c) => buildConnector(c, config, formats));
+  const store = Store.open({ path: opts.statePath ?? config.state.path, clock });
+  const delivery = createDeliveryWorker({
+    store,
+    receivers,
+    clock,
+    log: log.child({ component: 'delivery' }),
+    retryBudgetMs: config.delivery.retry_budget,
+    initialBackoffMs: config.delivery.initial_backoff,
+    maxBackoffMs: config.delivery.max_backoff,
+  });
+  const processor = createProcessor({
+    store,
+    engine,
+    enrich: createEnricher({ domains: config.organisation.domains }),
+    routes: config.routes as RouteConfig[],
+    receivers: [...receivers.keys()],
+    clock,
+    log,
+    seenTtlMs: config.state.seen_ttl,
+  });
+  const runner = new Runner({ store, processor, clock, log, onCommit: () => delivery.poke() });
+
+  const entryOf = (c: Connector) => config.connectors.find((e) => e.name === c.name)!;
+  const streams = (filter?: { source?: string }): ScheduledStream[] =>
+    connectors
+      .filter((c) => !filter?.source || c.name === filter.source)
+      .flatMap((c) => {
+        const e = entryOf(c);
+        return c.streams.map((stream) => {
+          const settings: StreamSettings = {
+            backfillMs: e.backfill,
+            overlapMs: e.overlap ?? DEFAULT_OVERLAP_MS[e.type] ?? 0,
+            learnFromBackfill: stream.kind === 'log' ? stream.learnFromBackfill ?? true : false,
+          };
+          return { connector: c, stream, schedule: e.schedule, settings };
+        });
+      });
+
+  return {
+    config,
+    clock,
+    log,
+    store,
+    engine,
+    processor,
+    runner,
+    connectors,
+    receivers,
+    delivery,
+    streams,
+    async runOnce(filter, signal = new AbortController().signal) {
+      const reports: RunReport[] = [];
+      const failures: Array<{ source: string; stream: string; error: string }> = [];
+      for (const s of streams(filter)) {
+        try {
+          reports.push(await runner.runStream(s.connector, s.stream, s.settings, signal));
+        } catch (err) {
+          failures.push({ source: s.connector.name, stream: s.stream.name, error: errorMessage(err) });
+        }
+        if (signal.aborted) break;
+      }
+      return { reports, failures };
+    },
+    async close() {
+      for (const c of connectors) await c.close?.();
+      store.close();
+    },
+  };
+}

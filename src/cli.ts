@@ -1,0 +1,277 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { buildApp, readConfig } from './app.js';
+import { renderAlertText } from './alerts/render-text.js';
+import type { Alert } from './alerts/alert.js';
+import { systemClock } from './clock.js';
+import { defaultConfig, type VigieConfig } from './config/load.js';
+import { checkRules, formatRulesList, loadEngine, runRuleTests } from './engine/index.js';
+import { ConfigError, VigieError, errorMessage, formatProblem } from './errors.js';
+import { createLogger, type Logger } from './log.js';
+import { DEMO_DIR, SHIPPED_RULES_DIR } from './paths.js';
+import { createScheduler } from './pipeline/scheduler.js';
+import { formatSummary, replay } from './replay.js';
+
+/** Exit codes (DESIGN §7): 0 ok, 1 bad input or config, 2 runtime failure. */
+const EXIT_OK = 0;
+const EXIT_INPUT = 1;
+const EXIT_RUNTIME = 2;
+
+const DEFAULT_CONFIG = 'config/vigie.yml';
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const stdio: Io = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+};
+
+function configPath(opt: string | undefined): string {
+  return path.resolve(opt ?? process.env.VIGIE_CONFIG ?? DEFAULT_CONFIG);
+}
+
+function loadOrExplain(file: string): VigieConfig {
+  if (!fs.existsSync(file)) {
+    throw new VigieError('CONFIG_INVALID', `No configuration file at ${file}. Copy config/vigie.example.yml there, or pass -c FILE.`);
+  }
+  return readConfig(file);
+}
+
+/** Writes alerts readably for a person (demo, console). */
+function printAlerts(alerts: Alert[], io: Io): void {
+  for (const a of alerts) io.out(`${renderAlertText(a)}\n\n`);
+}
+
+export function buildProgram(io: Io = stdio, log: Logger = createLogger()): { program: Command; result: { code: number } } {
+  const result = { code: EXIT_OK };
+  const program = new Command()
+    .name('vigie')
+    .description('Watches Microsoft 365, Google Workspace and IMAP mailboxes for the signs of an account takeover.')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+
+  program
+    .command('run')
+    .description('run the daemon: scheduled pulls, delivery, health server; SIGTERM finishes the page in hand and exits')
+    .option('-c, --config <file>', 'configuration file', undefined)
+    .action(async (o: { config?: string }) => {
+      const config = loadOrExplain(configPath(o.config));
+      const app = buildApp(config, { log });
+      const scheduler = createScheduler({ runner: app.runner, streams: app.streams(), log });
+      const deliveryAbort = new AbortController();
+      const deliveryDone = app.delivery.run(deliveryAbort.signal);
+      scheduler.start();
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          log.info({ signal }, 'Stopping: finishing the pages in hand.');
+          resolve();
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+      await scheduler.stop();
+      deliveryAbort.abort();
+      await deliveryDone;
+      await app.close();
+      log.info('Stopped cleanly.');
+    });
+
+  program
+    .command('once')
+    .description('one pass of every stream, then deliver and exit (cron-style use)')
+    .option('-c, --config <file>', 'configuration file')
+    .option('--source <name>', 'only this connector')
+    .action(async (o: { config?: string; source?: string }) => {
+      const config = loadOrExplain(configPath(o.config));
+      if (o.source && !config.connectors.some((c) => c.name === o.source)) {
+        throw new VigieError('CONFIG_INVALID', `No connector named "${o.source}" in the configuration.`);
+      }
+      const app = buildApp(config, { log });
+      const abort = new AbortController();
+      const onSignal = () => abort.abort();
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+      try {
+        const { failures } = await app.runOnce(o.source ? { source: o.source } : undefined, abort.signal);
+        const report = await app.delivery.deliverDue();
+        const pending = app.store.outboxCounts().pending;
+        io.err(
+          `Delivered ${report.delivered} alert message${report.delivered === 1 ? '' : 's'}` +
+            (pending ? `; ${pending} waiting for a retry on the next run` : '') +
+            (report.dead ? `; ${report.dead} could not be delivered (see the log)` : '') +
+            '.\n',
+        );
+        if (failures.length) {
+          for (const f of failures) io.err(`Stream ${f.source}/${f.stream} failed: ${f.error}\n`);
+          result.code = EXIT_RUNTIME;
+        }
+      } finally {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        await app.close();
+      }
+    });
+
+  program
+    .command('check-config')
+    .description('validate the configuration, the rules and the overlays; every problem with file:line')
+    .option('-c, --config <file>', 'configuration file')
+    .action((o: { config?: string }) => {
+      const file = configPath(o.config);
+      const problems = [];
+      let config: VigieConfig | undefined;
+      try {
+        config = loadOrExplain(file);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        problems.push(...err.problems);
+      }
+      problems.push(
+        ...checkRules({
+          rulesDir: config?.rules.dir ?? SHIPPED_RULES_DIR,
+          overlays: config?.rules.overlays ?? [],
+          clock: systemClock,
+          log,
+        }),
+      );
+      if (problems.length) {
+        io.err(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} found:\n`);
+        for (const p of problems) io.err(`  ${formatProblem(p)}\n`);
+        result.code = EXIT_INPUT;
+        return;
+      }
+      io.out(`${file}: configuration, rules and overlays are valid (${config!.connectors.length} connectors, ${config!.receivers.length} receivers).\n`);
+    });
+
+  program
+    .command('replay')
+    .description('run the rules over exported records (provider JSON/JSONL, server logs, or Vigie events); alerts as JSONL on stdout')
+    .argument('<input...>', 'files to read')
+    .option('-c, --config <file>', 'configuration file (default: shipped rules, defaults, domains taken from the input)')
+    .option('-o, --output <file>', 'write the alerts here instead of stdout')
+    .option('--state <file>', 'keep state in this SQLite file instead of memory')
+    .option('--notify', 'send the alerts through the configured receivers', false)
+    .action(async (inputs: string[], o: { config?: string; output?: string; state?: string; notify: boolean }) => {
+      const config = o.config ? loadOrExplain(configPath(o.config)) : undefined;
+      if (o.notify && !config) throw new VigieError('CONFIG_INVALID', '--notify needs a configuration file (-c) that declares receivers.');
+      const { alerts, summary } = await replay({
+        inputs,
+        ...(config ? { config } : {}),
+        ...(o.state ? { statePath: path.resolve(o.state) } : {}),
+        notify: o.notify,
+        clock: systemClock,
+        log,
+      });
+      const lines = alerts.map((a) => `${JSON.stringify(a)}\n`).join('');
+      if (o.output) fs.writeFileSync(o.output, lines);
+      else io.out(lines);
+      io.err(`${formatSummary(summary)}\n`);
+    });
+
+  program
+    .command('demo')
+    .description('replay the bundled dataset (a week of a small party, then a takeover) and print the alerts')
+    .action(async () => {
+      const config = readConfig(path.join(DEMO_DIR, 'vigie.yml'));
+      const { alerts, summary } = await replay({
+        inputs: config.connectors.flatMap((c) => ((c as unknown as { paths?: string[] }).paths ?? []).map((p) => path.resolve(config.baseDir, p))),
+        config,
+        notify: false,
+        clock: systemClock,
+        log,
+      });
+      io.out(`Vigie demo: ${config.organisation.name}, ${summary.records} events replayed.\n\n`);
+      printAlerts(alerts, io);
+      io.out(`${formatSummary(summary)}\n`);
+    });
+
+  program
+    .command('test-alert')
+    .description('send a sample alert through the configured receivers')
+    .option('-c, --config <file>', 'configuration file')
+    .option('--receiver <name>', 'only this receiver')
+    .action(async (o: { config?: string; receiver?: string }) => {
+      const config = loadOrExplain(configPath(o.config));
+      const app = buildApp(config, { log, statePath: ':memory:' });
+      try {
+        const names = [...app.receivers.keys()].filter((n) => !o.receiver || n === o.receiver);
+        if (!names.length) throw new VigieError('CONFIG_INVALID', o.receiver ? `No receiver named "${o.receiver}".` : 'No receivers are configured.');
+        const now = new Date().toISOString();
+        const sample: Alert = {
+          id: `test-${Date.now().toString(36)}`,
+          rule: 'monitor.test-alert',
+          title: 'Test alert from Vigie',
+          category: 'monitor',
+          severity: 'informational',
+          status: 'firing',
+          provider: 'vigie',
+          time: now,
+          last_time: now,
+          count: 1,
+          summary: 'This is a test alert: if you can read it, this receiver works.',
+          explanation: ['Sent by `vigie test-alert`.'],
+          evidence: [],
+          remediation: ['Nothing to do.'],
+        };
+        let failed = 0;
+        for (const n of names) {
+          const r = await app.receivers.get(n)!.send([sample], { signal: AbortSignal.timeout(60_000), attempt: 1 });
+          io.out(`${n}: ${r.status}${r.status === 'ok' ? '' : ` (${r.reason})`}\n`);
+          if (r.status !== 'ok') failed++;
+        }
+        if (failed) result.code = EXIT_RUNTIME;
+      } finally {
+        await app.close();
+      }
+    });
+
+  const rules = program.command('rules').description('the rule catalogue');
+  rules
+    .command('list')
+    .description('every rule with its category, severity, status, and whether it is enabled (and why not)')
+    .option('-c, --config <file>', 'configuration file (for overlays)')
+    .action((o: { config?: string }) => {
+      const config = o.config || fs.existsSync(configPath(undefined)) ? loadOrExplain(configPath(o.config)) : defaultConfig();
+      const engine = loadEngine({ rulesDir: config.rules.dir ?? SHIPPED_RULES_DIR, overlays: config.rules.overlays, clock: systemClock, log });
+      io.out(`${formatRulesList(engine)}\n`);
+    });
+  rules
+    .command('test')
+    .description("run every rule's inline tests")
+    .action(() => {
+      const results = runRuleTests({ rulesDir: SHIPPED_RULES_DIR, overlays: [], clock: systemClock, log });
+      const failed = results.filter((r) => !r.passed);
+      for (const r of failed) io.err(`FAIL ${r.rule} — ${r.test}: ${r.message ?? ''}\n`);
+      io.out(`${results.length - failed.length} passed, ${failed.length} failed\n`);
+      if (failed.length) result.code = EXIT_INPUT;
+    });
+
+  return { program, result };
+}
+
+/** Runs the CLI and returns the exit code. Errors become a clear message, never a stack trace. */
+export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  const log = createLogger();
+  const { program, result } = buildProgram(io, log);
+  try {
+    await program.parseAsync(argv);
+    return result.code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_INPUT;
+    if (err instanceof ConfigError) {
+      io.err(`${err.message}\n`);
+      return EXIT_INPUT;
+    }
+    if (err instanceof VigieError && (err.code === 'CONFIG_INVALID' || err.code === 'INPUT_INVALID' || err.code === 'RULES_INVALID')) {
+      io.err(`${err.message}\n`);
+      return EXIT_INPUT;
+    }
+    io.err(`vigie: ${errorMessage(err)}\n`);
+    log.error({ error: errorMessage(err), code: err instanceof VigieError ? err.code : undefined }, 'Vigie stopped on an error.');
+    return EXIT_RUNTIME;
+  }
+}
