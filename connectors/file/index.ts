@@ -14,6 +14,8 @@ export const fileConnectorSchema = z.object({
   format: z.enum(['auto']).optional(),
   /** Treat a first run's records as history that only trains baselines. Off: exported files are replayed as live. */
   learn_from_backfill: z.boolean().optional(),
+  /** Records per committed page (one SQLite transaction each). */
+  page_size: z.number().int().min(1).max(100_000).optional(),
 });
 
 export type FileConnectorConfig = z.infer<typeof fileConnectorSchema> & { name: string };
@@ -28,13 +30,14 @@ interface FileCursor {
   files: Record<string, { offset: number; ino: number; size: number; mtimeMs: number }>;
 }
 
-const PAGE_SIZE = 500;
+const DEFAULT_PAGE_SIZE = 500;
 
 /**
  * Reads files of records on a schedule: the demo, replays of exports, and ingestion from tools
  * that drop JSON files. Appended JSONL and log files are read from where the last run stopped.
  */
 export function createFileConnector(cfg: FileConnectorConfig, deps: { baseDir: string; formats: FormatRegistry }): Connector {
+  const pageSize = cfg.page_size ?? DEFAULT_PAGE_SIZE;
   const files = cfg.paths.map((p) => path.resolve(deps.baseDir, p));
   const stream: LogStream<FileRecord> = {
     kind: 'log',
@@ -82,7 +85,7 @@ export function createFileConnector(cfg: FileConnectorConfig, deps: { baseDir: s
             firstLines.push(item.text);
             if (firstLines.length >= 20) page.push(...flushTextDetection());
           }
-          if (page.length >= PAGE_SIZE) {
+          if (page.length >= pageSize) {
             state.files[file] = { offset, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
             yield { records: page, cursor: structuredClone(state) };
             page = [];

@@ -1,0 +1,54 @@
+import type { Evidence } from '../alerts/alert.js';
+import type { VigieEvent } from '../events.js';
+import { plainText, valueText } from './text.js';
+
+/** At most this many events are kept as evidence on one alert (the latest ones). */
+export const MAX_EVIDENCE = 10;
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** A short plain-text description of what the event was, by kind. */
+function detailOf(e: VigieEvent): string | undefined {
+  const d = e.details;
+  switch (e.kind) {
+    case 'signin': {
+      const bits = [e.outcome ? `${e.outcome} sign-in` : 'sign-in'];
+      if (str(d.client)) bits.push(`client ${d.client as string}`);
+      if (str(d.failure_reason)) bits.push(`reason: ${d.failure_reason as string}`);
+      return bits.join(', ');
+    }
+    case 'mailbox_rule': {
+      const name = str(d.name) ? `"${d.name as string}"` : '(unnamed)';
+      const targets = Array.isArray(d.external_targets) && d.external_targets.length ? ` forwarding to ${valueText(d.external_targets)}` : '';
+      return `${str(d.change) ?? 'changed'} rule ${name}${targets}`;
+    }
+    case 'mailbox_forwarding': {
+      const to = Array.isArray(d.to) && d.to.length ? ` to ${valueText(d.to)}` : '';
+      return `${str(d.change) ?? 'changed'} forwarding${to}`;
+    }
+    default: {
+      const what = str(d.change) ?? str(d.action) ?? str(d.name) ?? str(d.method);
+      return what ? `${e.kind}: ${what}` : e.kind;
+    }
+  }
+}
+
+export function evidenceOf(e: VigieEvent): Evidence {
+  const ev: Evidence = { event_id: e.id, time: e.time, kind: e.kind };
+  if (e.ip) ev.ip = plainText(e.ip, 64);
+  if (e.geo?.country) ev.country = plainText(e.geo.country, 64);
+  if (e.geo?.city) ev.city = plainText(e.geo.city, 100);
+  const detail = detailOf(e);
+  if (detail) ev.detail = plainText(detail, 200);
+  return ev;
+}
+
+/** Union by event id, oldest first, keeping the latest `MAX_EVIDENCE`. */
+export function mergeEvidence(a: readonly Evidence[], b: readonly Evidence[]): Evidence[] {
+  const byId = new Map<string, Evidence>();
+  for (const ev of [...a, ...b]) byId.set(ev.event_id, ev);
+  const all = [...byId.values()].sort((x, y) => (x.time < y.time ? -1 : x.time > y.time ? 1 : 0));
+  return all.slice(-MAX_EVIDENCE);
+}

@@ -1,0 +1,161 @@
+import { createHash, createHmac } from 'node:crypto';
+import type { Alert } from '../alerts/alert.js';
+import { plainText } from '../alerts/sanitize.js';
+import { systemClock, type Clock } from '../clock.js';
+import { VigieError } from '../errors.js';
+import type { Receiver, SendResult } from './receiver.js';
+
+export interface WebhookReceiverOptions {
+  name: string;
+  url: string;
+  /** Standard Webhooks secret: `whsec_<base64 key>`, or any other string used as the raw key. */
+  secret?: string;
+  timeoutMs: number;
+  fetch?: typeof fetch;
+  clock?: Clock;
+}
+
+/** How much of an error response we read: enough for a reason, never a whole page. */
+const MAX_ERROR_BODY_BYTES = 4096;
+const MAX_REASON_BODY_CHARS = 200;
+
+/** The HMAC key of a Standard Webhooks secret. */
+export function webhookSigningKey(secret: string): Buffer {
+  return secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8');
+}
+
+/** `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` (Standard Webhooks). */
+export function signWebhook(secret: string, id: string, timestamp: number, body: string): string {
+  return `v1,${createHmac('sha256', webhookSigningKey(secret)).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+}
+
+/** Retry-After as seconds or an HTTP-date, in ms from `now`; undefined when absent or unusable. */
+export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  if (!/[a-z]/i.test(v)) return undefined; // '-1', '1.5': neither form
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** The Standard Webhooks classification of an HTTP status. */
+export function classifyStatus(status: number): 'ok' | 'retryable' | 'permanent' {
+  if (status >= 200 && status < 300) return 'ok';
+  if (status === 408 || status === 429 || status >= 500) return 'retryable';
+  return 'permanent';
+}
+
+/** One id per message, the same on every retry: the receiver's idempotency key. */
+function messageId(alerts: Alert[]): string {
+  if (alerts.length === 1) return alerts[0]!.id;
+  return createHash('sha256').update(alerts.map((a) => a.id).join('\n')).digest('hex').slice(0, 32);
+}
+
+async function readExcerpt(res: Response): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < MAX_ERROR_BODY_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } catch {
+    // A body that breaks off is still an answer; the status is what counts.
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  return plainText(Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES).toString('utf8'), MAX_REASON_BODY_CHARS);
+}
+
+function networkReason(err: unknown): string {
+  // undici wraps the socket error in `cause`; its code is informative and carries no URL.
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  if (code) return code;
+  const name = err instanceof Error ? err.name : 'error';
+  return plainText(name, 60);
+}
+
+/**
+ * POSTs `{"alerts": [...]}` with Standard Webhooks headers. Redirects are never followed (a 3xx
+ * is a permanent failure). Reasons name the target by origin only: the path and query of a
+ * webhook URL are often its secret (Slack, Teams, Discord).
+ */
+export function createWebhookReceiver(opts: WebhookReceiverOptions): Receiver {
+  let url: URL;
+  try {
+    url = new URL(opts.url);
+  } catch {
+    throw new VigieError('CONFIG_INVALID', `Receiver "${opts.name}": the webhook url is not a valid URL.`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new VigieError('CONFIG_INVALID', `Receiver "${opts.name}": the webhook url must start with https:// or http://.`);
+  }
+  const baseHeaders: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'vigie' };
+  // fetch refuses URLs with credentials; send them as Basic auth instead.
+  if (url.username || url.password) {
+    const user = decodeURIComponent(url.username);
+    const pass = decodeURIComponent(url.password);
+    baseHeaders.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+    url.username = '';
+    url.password = '';
+  }
+  const target = url.href;
+  const origin = url.origin;
+  const doFetch = opts.fetch ?? fetch;
+  const clock = opts.clock ?? systemClock;
+
+  return {
+    name: opts.name,
+    type: 'webhook',
+    async send(alerts, ctx): Promise<SendResult> {
+      const body = JSON.stringify({ alerts });
+      const id = messageId(alerts);
+      const timestamp = Math.floor(clock.now() / 1000);
+      const headers: Record<string, string> = {
+        ...baseHeaders,
+        'webhook-id': id,
+        'webhook-timestamp': String(timestamp),
+      };
+      if (opts.secret) headers['webhook-signature'] = signWebhook(opts.secret, id, timestamp, body);
+
+      const timeout = AbortSignal.timeout(opts.timeoutMs);
+      const signal = AbortSignal.any([ctx.signal, timeout]);
+      let res: Response;
+      try {
+        res = await doFetch(target, { method: 'POST', headers, body, redirect: 'manual', signal });
+      } catch (err) {
+        if (timeout.aborted) return { status: 'retryable', reason: `no answer from ${origin} within ${opts.timeoutMs} ms` };
+        if (ctx.signal.aborted) return { status: 'retryable', reason: `sending to ${origin} was cancelled` };
+        return { status: 'retryable', reason: `cannot reach ${origin} (${networkReason(err)})` };
+      }
+
+      const kind = classifyStatus(res.status);
+      if (kind === 'ok') {
+        // Free the connection; the answer's content does not matter.
+        res.body?.cancel().catch(() => {});
+        return { status: 'ok' };
+      }
+      const excerpt = await readExcerpt(res);
+      const said = excerpt ? `: ${excerpt}` : '';
+      if (res.status >= 300 && res.status < 400) {
+        return { status: 'permanent', reason: `${origin} answered HTTP ${res.status} (a redirect; Vigie does not follow them, update the url)` };
+      }
+      if (kind === 'permanent') {
+        const hint = res.status === 410 ? ' (the endpoint is gone)' : res.status === 401 || res.status === 403 ? ' (check the credentials or secret)' : '';
+        return { status: 'permanent', reason: `${origin} answered HTTP ${res.status}${hint}${said}` };
+      }
+      const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), clock.now());
+      return {
+        status: 'retryable',
+        reason: `${origin} answered HTTP ${res.status}${said}`,
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      };
+    },
+  };
+}
