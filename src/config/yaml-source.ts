@@ -112,7 +112,7 @@ export function readYaml(
     isBroken(path) {
       const steps = trail(path);
       const last = steps.at(-1)?.value;
-      return steps.length === path.length && last != null && broken.has(deref(doc, last));
+      return steps.length === path.length && last != null && broken.has(deref(doc, last) as Node);
     },
   };
   return { source, problems };
