@@ -62,13 +62,15 @@ export function routeMatches(alert: Alert, match: RouteMatch | undefined): boole
  * and the first match wins unless it says `continue: true` (Alertmanager's model).
  * No routes configured → every receiver. Routes configured but none matches → no receiver: the
  * alert is still recorded, just not sent; add a last catch-all route (no `match`) to avoid that.
+ * Receivers not in `allReceivers` are left out: an empty list means "record, send nowhere" (replay).
  */
 export function routeAlert(alert: Alert, routes: RouteConfig[], allReceivers: string[]): string[] {
   if (routes.length === 0) return [...new Set(allReceivers)];
+  const available = new Set(allReceivers);
   const out = new Set<string>();
   for (const route of routes) {
     if (!routeMatches(alert, route.match)) continue;
-    for (const r of route.receivers) out.add(r);
+    for (const r of route.receivers) if (available.has(r)) out.add(r);
     if (!route.continue) break;
   }
   return [...out];

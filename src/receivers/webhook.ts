@@ -52,7 +52,40 @@ function messageId(alerts: Alert[]): string {
   return createHash('sha256').update(alerts.map((a) => a.id).join('\n')).digest('hex').slice(0, 32);
 }
 
-async function readExcerpt(res: Response): Promise<string> {
+/** The parts of the configuration an error page might echo back and that must not reach a log. */
+function secretsOf(url: URL, secret: string | undefined): string[] {
+  const out = new Set<string>();
+  const add = (v: string | undefined) => {
+    if (v && v.length >= 4) {
+      out.add(v);
+      out.add(safeDecode(v));
+    }
+  };
+  add(secret);
+  add(url.password);
+  add(url.search.slice(1));
+  for (const v of url.searchParams.values()) add(v);
+  if (url.pathname.length > 1) add(url.pathname);
+  for (const seg of url.pathname.split('/')) if (seg.length >= 16) add(seg);
+  // Longest first, so a value is never half-replaced by one of its own substrings.
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
+function safeDecode(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+}
+
+function scrub(text: string, secrets: string[]): string {
+  let out = text;
+  for (const s of secrets) out = out.split(s).join('[redacted]');
+  return out;
+}
+
+async function readExcerpt(res: Response, secrets: string[]): Promise<string> {
   if (!res.body) return '';
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -69,7 +102,8 @@ async function readExcerpt(res: Response): Promise<string> {
   } finally {
     reader.cancel().catch(() => {});
   }
-  return plainText(Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES).toString('utf8'), MAX_REASON_BODY_CHARS);
+  const raw = Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES).toString('utf8');
+  return plainText(scrub(raw, secrets), MAX_REASON_BODY_CHARS);
 }
 
 function networkReason(err: unknown): string {
@@ -96,11 +130,12 @@ export function createWebhookReceiver(opts: WebhookReceiverOptions): Receiver {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new VigieError('CONFIG_INVALID', `Receiver "${opts.name}": the webhook url must start with https:// or http://.`);
   }
+  const secrets = secretsOf(url, opts.secret);
   const baseHeaders: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'vigie' };
   // fetch refuses URLs with credentials; send them as Basic auth instead.
   if (url.username || url.password) {
-    const user = decodeURIComponent(url.username);
-    const pass = decodeURIComponent(url.password);
+    const user = safeDecode(url.username);
+    const pass = safeDecode(url.password);
     baseHeaders.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
     url.username = '';
     url.password = '';
@@ -141,7 +176,7 @@ export function createWebhookReceiver(opts: WebhookReceiverOptions): Receiver {
         res.body?.cancel().catch(() => {});
         return { status: 'ok' };
       }
-      const excerpt = await readExcerpt(res);
+      const excerpt = await readExcerpt(res, secrets);
       const said = excerpt ? `: ${excerpt}` : '';
       if (res.status >= 300 && res.status < 400) {
         return { status: 'permanent', reason: `${origin} answered HTTP ${res.status} (a redirect; Vigie does not follow them, update the url)` };
