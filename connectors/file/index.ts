@@ -53,7 +53,7 @@ export function createFileConnector(cfg: FileConnectorConfig, deps: { baseDir: s
           throw new VigieError('SOURCE_FAILED', `Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
         }
         const prev = state.files[file];
-        const unchanged = prev && prev.ino === st.ino && prev.size === st.size && prev.mtimeMs === st.mtimeMs;
+        const unchanged = prev && prev.ino === st.ino && prev.size === st.size && prev.mtimeMs === st.mtimeMs && prev.offset >= st.size;
         if (unchanged) continue;
         // A replaced or truncated file is read again from the start; dedupe absorbs what was already seen.
         const start = prev && prev.ino === st.ino && st.size >= prev.offset ? prev.offset : 0;

@@ -27,7 +27,7 @@ const MAX_WHOLE_FILE = 512 * 1024 * 1024;
 /**
  * Reads a JSON document (array, or one provider page), JSONL, or plain text lines, deciding by
  * shape. JSONL and text are streamed, so a replay of millions of records stays small in memory.
- * `startOffset` resumes a line-oriented file after bytes already processed.
+ * `startOffset` resumes a line-oriented file after bytes already processed (JSON documents are always read whole).
  */
 export async function* readInput(file: string, startOffset = 0): AsyncGenerator<InputItem & { offset: number }> {
   let fd: number;
@@ -44,7 +44,8 @@ export async function* readInput(file: string, startOffset = 0): AsyncGenerator<
   const firstLine = text.split('\n', 1)[0]!.trim();
 
   const wholeJson = first === '[' || (first === '{' && !isCompleteJson(firstLine));
-  if (wholeJson && startOffset === 0) {
+  // A document cannot be resumed in the middle: any change means reading all of it again.
+  if (wholeJson) {
     const size = fs.statSync(file).size;
     if (size > MAX_WHOLE_FILE) throw new VigieError('INPUT_INVALID', `${file} is a single JSON document over 512 MiB: export it as JSON Lines instead.`);
     let doc: unknown;
@@ -55,12 +56,10 @@ export async function* readInput(file: string, startOffset = 0): AsyncGenerator<
       return;
     }
     const records = unwrapPage(doc);
-    let i = 0;
-    for (const record of records) yield { type: 'record', record, line: ++i, offset: size };
+    // A document can only be resumed from its start: the offset stays 0 until its last record.
+    for (let i = 0; i < records.length; i++) yield { type: 'record', record: records[i], line: i + 1, offset: i === records.length - 1 ? size : 0 };
     return;
   }
-  if (wholeJson) return; // a whole document already processed: nothing new to read
-
   const jsonLines = first === '{';
   const stream = fs.createReadStream(file, { start: startOffset });
   const rl = readline.createInterface({ input: stream, crlfDelay: Infinity });

@@ -46,6 +46,18 @@ interface StoredCursor {
 
 const LOCK_TTL_MS = 30 * 60_000;
 
+/** Lock owners are `<pid>-<uuid>`: a lock whose process no longer exists was left by a crash. */
+export function lockHolderGone(holder: string): boolean {
+  const pid = Number(holder.split('-', 1)[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 /**
  * Runs one stream of one connector: the only place that owns locking, cursors, dedupe, the page
  * transaction and the failure bookkeeping (DESIGN §4). Connectors only fetch and translate.
@@ -62,7 +74,7 @@ export class Runner {
     const { store, log: rootLog } = this.#opts;
     const log = rootLog.child({ component: 'runner', source: connector.name, stream: stream.name });
     const lockName = `${connector.name}/${stream.name}`;
-    if (!store.acquireLock(lockName, this.#owner, LOCK_TTL_MS)) {
+    if (!store.acquireLock(lockName, this.#owner, LOCK_TTL_MS, lockHolderGone)) {
       throw new VigieError('STREAM_LOCKED', `Stream ${lockName} is already running (another Vigie process holds its lock).`);
     }
     const ctx: StreamContext = {

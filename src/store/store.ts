@@ -282,10 +282,15 @@ export class Store {
 
   // ---- locks ---------------------------------------------------------------------------------
 
-  /** A lease: two processes (a `vigie run` and a `vigie once`) never run one stream at once. */
-  acquireLock(name: string, owner: string, ttlMs: number): boolean {
+  /**
+   * A lease: two processes (a `vigie run` and a `vigie once`) never run one stream at once.
+   * `isStale` lets the caller free a lock whose holder is known to be gone (killed mid-run).
+   */
+  acquireLock(name: string, owner: string, ttlMs: number, isStale: (holder: string) => boolean = () => false): boolean {
     const now = this.#clock.now();
     return this.transaction(() => {
+      const held = this.db.prepare('SELECT owner FROM locks WHERE name = ?').get(name) as { owner: string } | undefined;
+      if (held && held.owner !== owner && isStale(held.owner)) this.db.prepare('DELETE FROM locks WHERE name = ?').run(name);
       this.db.prepare('DELETE FROM locks WHERE name = ? AND (expires_at <= ? OR owner = ?)').run(name, now, owner);
       const r = this.db.prepare('INSERT INTO locks (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING').run(name, owner, now + ttlMs);
       return r.changes === 1;

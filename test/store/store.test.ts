@@ -109,3 +109,13 @@ describe('Store', () => {
     store.close();
   });
 });
+
+describe('Store locks left by a crash', () => {
+  it('frees a lock whose holder is gone when the caller says so', () => {
+    const store = Store.open({ path: ':memory:', clock });
+    expect(store.acquireLock('s/x', 'dead-1', 60_000)).toBe(true);
+    expect(store.acquireLock('s/x', 'live-2', 60_000, (h) => h === 'live-3')).toBe(false);
+    expect(store.acquireLock('s/x', 'live-2', 60_000, (h) => h.startsWith('dead'))).toBe(true);
+    store.close();
+  });
+});
