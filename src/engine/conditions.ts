@@ -13,11 +13,13 @@ import type { KeyPath } from './yaml-source.js';
  *   path: { op: arg, ... } every operator must hold
  *
  * When the field is a list, a value test (equality, contains, cidr...) holds if any element passes;
- * `exists` and `not_empty` look at the field as a whole.
+ * `all` makes it every element (and at least one); `exists`, `not_empty` and `not` look at the
+ * field as a whole.
  */
 export const OPERATORS = [
   'equals',
   'not',
+  'all',
   'exists',
   'not_empty',
   'contains',
@@ -110,6 +112,10 @@ function compileOperator(op: string, arg: unknown, at: KeyPath, env: ConditionEn
     case 'not': {
       const inner = compileMatcher(arg, at, env);
       return (v) => !inner(v);
+    }
+    case 'all': {
+      const inner = compileMatcher(arg, at, env);
+      return (v) => (Array.isArray(v) ? v.length > 0 && v.every((x) => inner(x)) : inner(v));
     }
     case 'exists':
     case 'not_empty': {

@@ -14,7 +14,7 @@ function detailOf(e: VigieEvent): string | undefined {
   const d = e.details;
   switch (e.kind) {
     case 'signin': {
-      const bits = [e.outcome ? `${e.outcome} sign-in` : 'sign-in'];
+      const bits = [e.outcome === 'success' ? 'successful sign-in' : e.outcome === 'failure' ? 'failed sign-in' : 'sign-in'];
       if (str(d.client)) bits.push(`client ${d.client as string}`);
       if (str(d.failure_reason)) bits.push(`reason: ${d.failure_reason as string}`);
       return bits.join(', ');
@@ -49,6 +49,6 @@ export function evidenceOf(e: VigieEvent): Evidence {
 export function mergeEvidence(a: readonly Evidence[], b: readonly Evidence[]): Evidence[] {
   const byId = new Map<string, Evidence>();
   for (const ev of [...a, ...b]) byId.set(ev.event_id, ev);
-  const all = [...byId.values()].sort((x, y) => (x.time < y.time ? -1 : x.time > y.time ? 1 : 0));
+  const all = [...byId.values()].sort((x, y) => Date.parse(x.time) - Date.parse(y.time));
   return all.slice(-MAX_EVIDENCE);
 }

@@ -48,7 +48,7 @@ export function loadListFiles(dir: string): { lists: Map<string, NamedList>; pro
     const { source, problems: yamlProblems } = readYaml(file);
     problems.push(...yamlProblems);
     if (!source) continue;
-    const parsed = listFileSchema.safeParse(source.data);
+    const parsed = listFileSchema.safeParse(source.data, { reportInput: true });
     if (!parsed.success) {
       problems.push(...zodProblems(source, parsed.error));
       continue;

@@ -8,7 +8,11 @@
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
 
 /** One line of plain text: unsafe characters become a space, runs of spaces collapse, length capped. */
+const UNSAFE_OR_SPACES = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]|\s\s|^\s|\s$/;
+
 export function plainText(value: string, max = 200): string {
+  // Most values are already clean: skip the rewriting.
+  if (value.length <= max && !UNSAFE_OR_SPACES.test(value)) return value;
   const s = value.replace(UNSAFE, ' ').replace(/\s{2,}/g, ' ').trim();
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
@@ -29,6 +33,7 @@ export function formatInteger(n: number): string {
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s} s`;
+  if (s < 600) return s % 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s / 60} min`;
   const min = Math.round(s / 60);
   if (min < 60) return `${min} min`;
   const h = Math.floor(min / 60);
@@ -44,6 +49,14 @@ export function formatTime(ms: number): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 }
 
+function json(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(typeof v);
+  }
+}
+
 /** Renders any event value as plain text: arrays joined with ", ", objects as compact JSON. */
 export function valueText(value: unknown, max = 200): string {
   if (value === undefined || value === null) return 'unknown';
@@ -52,9 +65,9 @@ export function valueText(value: unknown, max = 200): string {
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   if (Array.isArray(value)) {
     if (value.length === 0) return 'none';
-    return plainText(value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', '), max);
+    return plainText(value.map((v) => (typeof v === 'string' ? v : json(v))).join(', '), max);
   }
-  return plainText(JSON.stringify(value) ?? '', max);
+  return plainText(json(value), max);
 }
 
 /** "a, b, c, … (+4 more)": a bounded list for explanation lines. */

@@ -27,6 +27,10 @@ export interface RuleInfo {
   /** Why a rule is disabled (overlay file and entry), for `vigie rules list`. */
   disabledBy?: string;
   file: string;
+  /** Added for `vigie rules list` and routing by tag; optional so existing fakes still type-check. */
+  tags?: readonly string[];
+  /** The detector kind (match, threshold, new_value, velocity, sequence). */
+  detector?: string;
 }
 
 export interface Engine {

@@ -112,18 +112,30 @@ function issueMessage(issue: z.core.$ZodIssue): string {
   }
 }
 
-/** Turns a zod error into located problems; `base` is where the validated value sits in the file. */
-export function zodProblems(src: YamlSource, error: z.ZodError, base: KeyPath = []): Problem[] {
-  const out: Problem[] = [];
+export interface IssueAt {
+  path: (string | number)[];
+  message: string;
+  /** Points at a key (an unknown key) rather than a value. */
+  onKey: boolean;
+}
+
+/** A zod error as located, readable issues. */
+export function zodIssues(error: z.ZodError): IssueAt[] {
+  const out: IssueAt[] = [];
   for (const issue of error.issues) {
-    const path = [...base, ...(issue.path as (string | number)[])];
+    const path = issue.path as (string | number)[];
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push(problemAt(src, [...path, key], `unknown key "${key}"`, true));
+      for (const key of issue.keys) out.push({ path: [...path, key], message: `unknown key "${key}"`, onKey: true });
     } else if (issue.code === 'invalid_union') {
-      out.push(problemAt(src, path, issue.message === 'Invalid input' ? 'is not a valid value here' : issue.message));
+      out.push({ path, message: issue.message === 'Invalid input' ? 'is not a valid value here' : issue.message, onKey: false });
     } else {
-      out.push(problemAt(src, path, issueMessage(issue)));
+      out.push({ path, message: issueMessage(issue), onKey: false });
     }
   }
   return out;
+}
+
+/** Turns a zod error into located problems; `base` is where the validated value sits in the file. */
+export function zodProblems(src: YamlSource, error: z.ZodError, base: KeyPath = []): Problem[] {
+  return zodIssues(error).map((i) => problemAt(src, [...base, ...i.path], i.message, i.onKey));
 }

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { eventTime } from '../event-time.js';
+import { compileAccessor, type Accessor } from '../event-paths.js';
+import { evidenceOf } from '../evidence.js';
+import { formatDuration, listText } from '../text.js';
+import { durationOrZeroParam, durationParam, eventPathParam } from './params.js';
+import { parseParams, type Detector } from './types.js';
+
+const schema = z.strictObject({
+  /** The event path whose values are learned per group (`geo.country`, `network.asn`, `details.client`). */
+  field: eventPathParam,
+  /** A value not seen for this long is new again. */
+  lookback: durationParam.prefault('90d'),
+  /** Silent until the group's history spans this much event time. */
+  min_history: durationOrZeroParam.prefault('7d'),
+  /** Values kept per group; the least recently seen go first. */
+  max_values: z.number().int().min(1).max(10_000).default(200),
+});
+
+export interface NewValueParams {
+  field: string;
+  read: Accessor;
+  lookbackMs: number;
+  minHistoryMs: number;
+  maxValues: number;
+}
+
+/** `first`: earliest event time of the group. `vals`: [value, last seen] pairs within the lookback. */
+export interface NewValueState {
+  first: number;
+  last: number;
+  vals: [string, number][];
+}
+
+function valuesOf(x: unknown): string[] {
+  const items = Array.isArray(x) ? x : [x];
+  const out = new Set<string>();
+  for (const i of items) {
+    if (typeof i === 'string' || typeof i === 'number') {
+      const s = String(i).trim();
+      if (s) out.add(s);
+    }
+  }
+  return [...out];
+}
+
+/**
+ * A value never seen for the group within `lookback`, once the group has `min_history`. History
+ * comes from the same events, so replaying a month learns the first week and alerts after it.
+ */
+export const newValueDetector: Detector<NewValueParams, NewValueState> = {
+  kind: 'new_value',
+  values: ['value', 'known', 'field', 'history', 'lookback'],
+  prepare(raw, ctx) {
+    const p = parseParams(schema, raw, ctx);
+    if (!p) return undefined;
+    return {
+      field: p.field,
+      read: compileAccessor(p.field),
+      lookbackMs: p.lookback,
+      minHistoryMs: p.min_history,
+      maxValues: p.max_values,
+    };
+  },
+  step(state, event, p, group) {
+    const values = valuesOf(p.read(event));
+    if (values.length === 0) return { state, expiresAt: state ? state.last + p.lookbackMs : null, findings: [] };
+    const t = eventTime(event);
+    const last = Math.max(state?.last ?? t, t);
+    const first = Math.min(state?.first ?? t, t);
+    const known = new Map((state?.vals ?? []).filter(([, s]) => s >= last - p.lookbackMs));
+    const baseline = [...known.keys()].sort();
+    const fresh = values.filter((v) => !known.has(v));
+    for (const v of values) known.set(v, Math.max(known.get(v) ?? t, t));
+    let vals = [...known.entries()];
+    if (vals.length > p.maxValues) vals = vals.sort((a, b) => b[1] - a[1]).slice(0, p.maxValues);
+    const next: NewValueState = { first, last, vals };
+    const expiresAt = last + p.lookbackMs;
+    const historyMs = t - (state?.first ?? t);
+    // No baseline yet, or not enough of it: learn silently.
+    if (fresh.length === 0 || baseline.length === 0 || historyMs < p.minHistoryMs) return { state: next, expiresAt, findings: [] };
+    const history = formatDuration(historyMs);
+    const lookback = formatDuration(p.lookbackMs);
+    return {
+      state: next,
+      expiresAt,
+      findings: [
+        {
+          lines: [
+            `${p.field} ${listText(fresh)} was never seen for ${group} in the last ${lookback} ` +
+              `(${history} of history; known: ${listText(baseline, 8)}).`,
+          ],
+          evidence: [evidenceOf(event)],
+          values: { value: fresh, known: baseline, field: p.field, history, lookback },
+        },
+      ],
+    };
+  },
+};

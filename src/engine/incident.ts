@@ -1,0 +1,106 @@
+import { alertId, type Alert, type Evidence } from '../alerts/alert.js';
+import { PROVIDERS, type VigieEvent } from '../events.js';
+import type { CompiledRule } from './compile-rule.js';
+import type { Finding } from './detectors/index.js';
+import { mergeEvidence } from './evidence.js';
+import { plainText } from './text.js';
+
+/**
+ * One ongoing incident of a (rule, group): the dedupe window that keeps the alert id stable. The
+ * window opens at the event time of the first alert and lasts the rule's `dedupe`.
+ */
+export interface IncidentState {
+  start: number;
+  id: string;
+  first: string;
+  last: string;
+  count: number;
+  evidence: Evidence[];
+  /** The detector's lines when the incident opened: the facts that made it fire first. */
+  lines: string[];
+}
+
+function minIso(a: string, b: string): string {
+  return Date.parse(a) <= Date.parse(b) ? a : b;
+}
+
+function maxIso(a: string, b: string): string {
+  return Date.parse(a) >= Date.parse(b) ? a : b;
+}
+
+export function nextIncident(
+  prev: IncidentState | undefined,
+  ruleId: string,
+  groupKey: string,
+  event: VigieEvent,
+  t: number,
+  dedupeMs: number,
+  evidence: readonly Evidence[],
+  lines: readonly string[],
+): IncidentState {
+  const earliest = evidence.reduce((m, e) => minIso(m, e.time), event.time);
+  // Late events a little before the window still belong to it: the incident is the same.
+  if (prev && t < prev.start + dedupeMs && t > prev.start - dedupeMs) {
+    return {
+      ...prev,
+      first: minIso(prev.first, earliest),
+      last: maxIso(prev.last, event.time),
+      count: prev.count + 1,
+      evidence: mergeEvidence(prev.evidence, evidence),
+    };
+  }
+  return {
+    start: t,
+    id: alertId(ruleId, groupKey, new Date(t).toISOString()),
+    first: earliest,
+    last: event.time,
+    count: 1,
+    evidence: mergeEvidence([], evidence),
+    lines: lines.map((l) => plainText(l, 600)),
+  };
+}
+
+const PROVIDER_KEYS = PROVIDERS.filter((p) => p !== 'vigie');
+
+/** The steps for the event's provider; all of them, labelled, when the provider is not one the rule knows. */
+function remediationFor(rule: CompiledRule, provider: string | undefined): string[] {
+  const own = (PROVIDER_KEYS as readonly string[]).includes(provider ?? '')
+    ? rule.remediation[provider as keyof CompiledRule['remediation']]
+    : undefined;
+  if (own) return [...own];
+  if (provider && (PROVIDER_KEYS as readonly string[]).includes(provider)) return [];
+  return PROVIDER_KEYS.flatMap((p) => (rule.remediation[p] ?? []).map((step) => `${p}: ${step}`));
+}
+
+/** The DESIGN §6 alert for the incident, as of this event. */
+export function buildAlert(rule: CompiledRule, event: VigieEvent, findings: readonly Finding[], incident: IncidentState): Alert {
+  const values = Object.assign({}, ...findings.map((f) => f.values)) as Record<string, unknown>;
+  const current = findings.flatMap((f) => f.lines).map((l) => plainText(l, 600));
+  // The opening facts stay first; a later event adds its own facts (a threshold grown, the trip back).
+  const facts = current.join('\n') === incident.lines.join('\n') ? current : [...incident.lines, ...current];
+  const lines = [...facts, ...rule.explain.map((tpl) => tpl(event, values))].filter((l) => l !== '');
+  if (lines.length === 0) lines.push(`The ${event.kind} event of ${event.time} matched the rule's conditions.`);
+  const aboutAccount = rule.groupBy.some((g) => g.path === 'account' || g.path === 'person');
+  const alert: Alert = {
+    id: incident.id,
+    rule: rule.info.id,
+    title: rule.info.title,
+    category: rule.info.category,
+    severity: rule.info.severity,
+    status: 'firing',
+    time: incident.first,
+    last_time: incident.last,
+    count: incident.count,
+    summary: rule.summary(event, values),
+    explanation: lines,
+    evidence: incident.evidence,
+    remediation: remediationFor(rule, event.provider),
+  };
+  if (aboutAccount) {
+    alert.account = event.account;
+    if (event.person) alert.person = event.person;
+  }
+  alert.provider = event.provider;
+  alert.source = event.source;
+  return alert;
+}
