@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     pool: 'forks',
+    reporters: ['default', './test/reporters/plain-summary.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },
