@@ -1,4 +1,4 @@
-import type { VigieEvent } from '../events.js';
+import { EVENT_KINDS, PROVIDERS, type VigieEvent } from '../events.js';
 import { cidrContains, parseCidr, parseIp, type CidrRange } from './cidr.js';
 import { checkEventPath, compileAccessor } from './event-paths.js';
 import type { CompiledList } from './lists.js';
@@ -251,9 +251,27 @@ export function compileMatcher(spec: unknown, at: KeyPath, env: ConditionEnv): V
 }
 
 function pinnedKinds(spec: unknown): Set<string> | undefined {
-  if (typeof spec === 'string') return new Set([spec]);
-  if (Array.isArray(spec) && spec.length > 0 && spec.every((s) => typeof s === 'string')) return new Set(spec as string[]);
+  if (typeof spec === 'string') return new Set([spec.toLowerCase()]);
+  if (Array.isArray(spec) && spec.length > 0 && spec.every((s) => typeof s === 'string')) return new Set((spec as string[]).map((s) => s.toLowerCase()));
   return undefined;
+}
+
+/** Fields with a closed set of values: a typo there would silently match nothing. */
+const CLOSED: Record<string, readonly string[]> = {
+  kind: EVENT_KINDS,
+  provider: PROVIDERS,
+  outcome: ['success', 'failure'],
+};
+
+function checkClosed(key: string, spec: unknown, at: KeyPath, env: ConditionEnv): void {
+  const allowed = CLOSED[key];
+  if (!allowed) return;
+  const items = Array.isArray(spec) ? spec : [spec];
+  items.forEach((item, i) => {
+    if (typeof item === 'string' && !allowed.includes(item.toLowerCase())) {
+      env.problem(Array.isArray(spec) ? [...at, i] : at, `"${item}" is not a ${key} (known: ${allowed.join(', ')})`);
+    }
+  });
 }
 
 /** Compiles a `when:` mapping (AND of its keys). `{}` matches every event. */
@@ -271,6 +289,7 @@ export function compileWhen(when: unknown, at: KeyPath, env: ConditionEnv): Comp
       env.problem([...at, key], bad, true);
       continue;
     }
+    checkClosed(key, when[key], [...at, key], env);
     fields.push({ read: compileAccessor(key), test: compileMatcher(when[key], [...at, key], env) });
   }
   const kinds = pinnedKinds(when.kind);

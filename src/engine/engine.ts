@@ -1,16 +1,26 @@
 import type { Alert } from '../alerts/alert.js';
 import type { VigieEvent } from '../events.js';
-import { eventTime } from './event-time.js';
 import type { Logger } from '../log.js';
 import type { CompiledRule } from './compile-rule.js';
 import type { Finding } from './detectors/index.js';
+import { eventTime } from './event-time.js';
 import { buildAlert, nextIncident, type IncidentState } from './incident.js';
 import type { Engine, EvaluateContext } from './types.js';
 
-/** What the engine keeps per (rule, group): the detector's state and the open incident. */
+/**
+ * What the engine keeps per (rule, group): the detector's state and the open incident. `v` changes
+ * when the shape of any state changes, so that state written by another version is dropped
+ * (relearned) instead of misread.
+ */
 interface Stored {
+  v: typeof STATE_VERSION;
   d?: unknown;
   i?: IncidentState;
+}
+const STATE_VERSION = 1;
+
+function readStored(x: unknown): Stored | undefined {
+  return typeof x === 'object' && x !== null && (x as Stored).v === STATE_VERSION ? (x as Stored) : undefined;
 }
 
 function groupValue(v: unknown): string | undefined {
@@ -64,7 +74,7 @@ export function createEngine(rules: readonly CompiledRule[], log: Logger): Engin
       labels.push(`${g.path} ${v}`);
     }
     const groupKey = parts.join('|');
-    const stored = ctx.state.get(rule.info.id, groupKey) as Stored | undefined;
+    const stored = readStored(ctx.state.get(rule.info.id, groupKey));
     const step = rule.detector.step(stored?.d, event, rule.params, labels.join(', '));
     const findings: Finding[] = ctx.learning ? [] : step.findings;
     let incident = stored?.i;
@@ -75,8 +85,9 @@ export function createEngine(rules: readonly CompiledRule[], log: Logger): Engin
       incident = nextIncident(incident, rule.info.id, groupKey, event, t, rule.dedupeMs, evidence, lines);
       alert = buildAlert(rule, event, findings, incident);
     }
-    if (step.state !== undefined || incident !== undefined || stored !== undefined) {
-      const value: Stored = {};
+    const unchanged = stored !== undefined && step.state === stored.d && incident === stored.i;
+    if (!unchanged && (step.state !== undefined || incident !== undefined || stored !== undefined)) {
+      const value: Stored = { v: STATE_VERSION };
       if (step.state !== undefined) value.d = step.state;
       if (incident !== undefined) value.i = incident;
       const incidentEnd = incident ? incident.start + rule.dedupeMs : undefined;

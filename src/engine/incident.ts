@@ -28,6 +28,11 @@ function maxIso(a: string, b: string): string {
   return Date.parse(a) >= Date.parse(b) ? a : b;
 }
 
+/**
+ * The incident after this event: same window (and id) while within `dedupe` of its start, a new
+ * one otherwise. `count` is the number of events behind it: the ten failures that crossed a
+ * threshold count as ten, and each later event adds the ones not seen before.
+ */
 export function nextIncident(
   prev: IncidentState | undefined,
   ruleId: string,
@@ -41,11 +46,13 @@ export function nextIncident(
   const earliest = evidence.reduce((m, e) => minIso(m, e.time), event.time);
   // Late events a little before the window still belong to it: the incident is the same.
   if (prev && t < prev.start + dedupeMs && t > prev.start - dedupeMs) {
+    const known = new Set(prev.evidence.map((e) => e.event_id));
+    const added = new Set(evidence.map((e) => e.event_id).filter((id) => !known.has(id)));
     return {
       ...prev,
       first: minIso(prev.first, earliest),
       last: maxIso(prev.last, event.time),
-      count: prev.count + 1,
+      count: prev.count + Math.max(1, added.size),
       evidence: mergeEvidence(prev.evidence, evidence),
     };
   }
@@ -54,7 +61,7 @@ export function nextIncident(
     id: alertId(ruleId, groupKey, new Date(t).toISOString()),
     first: earliest,
     last: event.time,
-    count: 1,
+    count: Math.max(1, new Set(evidence.map((e) => e.event_id)).size),
     evidence: mergeEvidence([], evidence),
     lines: lines.map((l) => plainText(l, 600)),
   };
@@ -63,12 +70,10 @@ export function nextIncident(
 const PROVIDER_KEYS = PROVIDERS.filter((p) => p !== 'vigie');
 
 /** The steps for the event's provider; all of them, labelled, when the provider is not one the rule knows. */
-function remediationFor(rule: CompiledRule, provider: string | undefined): string[] {
-  const own = (PROVIDER_KEYS as readonly string[]).includes(provider ?? '')
-    ? rule.remediation[provider as keyof CompiledRule['remediation']]
-    : undefined;
-  if (own) return [...own];
-  if (provider && (PROVIDER_KEYS as readonly string[]).includes(provider)) return [];
+function remediationFor(rule: CompiledRule, provider: string): string[] {
+  if ((PROVIDER_KEYS as readonly string[]).includes(provider)) {
+    return [...(rule.remediation[provider as (typeof PROVIDER_KEYS)[number]] ?? [])];
+  }
   return PROVIDER_KEYS.flatMap((p) => (rule.remediation[p] ?? []).map((step) => `${p}: ${step}`));
 }
 

@@ -4,7 +4,6 @@
  */
 
 // C0/C1 controls, line and paragraph separators, and bidi overrides that could reorder a line.
-// eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]+/g;
 
 /** One line of plain text: unsafe characters become a space, runs of spaces collapse, length capped. */

@@ -138,3 +138,11 @@ describe('conditions', () => {
     );
   });
 });
+
+describe('closed fields', () => {
+  it('rejects a kind, provider or outcome that does not exist', () => {
+    const c = compile({ kind: ['signin', 'sign_in'], provider: 'gmail', outcome: 'failed' });
+    expect(c.problems.map((p) => p.path)).toEqual(['kind.1', 'provider', 'outcome']);
+    expect(c.problems[0]!.message).toMatch(/^"sign_in" is not a kind \(known: signin, /);
+  });
+});

@@ -98,6 +98,12 @@ describe('engine', () => {
     expect(mem.size).toBe(2);
   });
 
+  it('drops state written in another shape instead of misreading it', () => {
+    const state: DetectorStateIO = { get: () => ({ d: { t: 'garbage' }, i: 42 }), set: () => {} };
+    const alerts = collect(shipped, Array.from({ length: 10 }, (_, i) => ev({ outcome: 'failure', time: iso(i * 1000) })), state);
+    expect(alerts).toEqual([]);
+  });
+
   it('only offers a rule the event kinds it pins', () => {
     const reads: string[] = [];
     const state: DetectorStateIO = { get: (r) => void reads.push(r), set: () => {} };
@@ -150,5 +156,49 @@ describe('inline rule tests', () => {
 
   it('throws on invalid rules rather than running half of them', () => {
     expect(() => runRuleTests(options({ rulesDir: rulesDir({ 'forwarding/a.yml': 'id: x' }) }))).toThrow(/problem/);
+  });
+});
+
+describe('a sequence rule written in YAML', () => {
+  const yaml = `id: incident.signin-then-forwarding
+title: Sign-in from abroad, then a forwarding rule
+category: incident
+severity: critical
+status: experimental
+tags: [chain]
+description: A chain rule for tests.
+detector: sequence
+when:
+  kind: [signin, mailbox_rule]
+params:
+  first: { kind: signin, outcome: success, geo.country: { not: FR } }
+  then: { kind: mailbox_rule, details.external_targets: { not_empty: true } }
+  within: 1h
+group_by: [person]
+dedupe: 6h
+summary: "{person}: sign-in from abroad, then mail forwarded outside {finding.gap} later"
+tests:
+  - name: chain
+    events:
+      - { outcome: success, geo: { country: RU } }
+      - { kind: mailbox_rule, details: { change: created, forward_to: [x@out.example] } }
+    expect: { count: 1, summary_contains: "6 min" }
+  - name: chain within the window
+    events:
+      - { outcome: success, geo: { country: RU }, time: +0m }
+      - { kind: mailbox_rule, details: { change: created, forward_to: [x@out.example] }, time: +6m }
+    expect: { count: 1, summary_contains: "alice@party.example: sign-in from abroad, then mail forwarded outside 6 min later" }
+  - name: internal forwarding breaks the chain
+    events:
+      - { outcome: success, geo: { country: RU } }
+      - { kind: mailbox_rule, details: { change: created, forward_to: [bob@party.example] } }
+    expect: no_alert
+`;
+
+  it('compiles its steps and passes its inline tests; experimental, so off until enabled', () => {
+    const dir = rulesDir({ 'incident/signin-then-forwarding.yml': yaml });
+    const results = runRuleTests(options({ rulesDir: dir }));
+    expect(results.filter((r) => !r.passed).map((r) => `${r.test}: ${r.message}`)).toEqual(['chain: no alert summary contains "6 min"; got: "alice@party.example: sign-in from abroad, then mail forwarded outside 1 min later"']);
+    expect(loadEngine(options({ rulesDir: dir })).rules[0]).toMatchObject({ enabled: false, status: 'experimental' });
   });
 });

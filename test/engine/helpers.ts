@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll } from 'vitest';
 import { fixedClock } from '../../src/clock.js';
 import type { LoadEngineOptions } from '../../src/engine/index.js';
 import type { VigieEvent } from '../../src/events.js';
@@ -8,9 +9,15 @@ import { silentLogger } from '../../src/log.js';
 
 export const SHIPPED_RULES = path.resolve(import.meta.dirname, '../../rules');
 
+const created: string[] = [];
+afterAll(() => {
+  for (const dir of created.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 /** A throwaway rules folder: `files` maps relative paths to YAML text. */
 export function rulesDir(files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-rules-'));
+  created.push(dir);
   for (const [rel, text] of Object.entries(files)) {
     const file = path.join(dir, rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -21,6 +28,7 @@ export function rulesDir(files: Record<string, string>): string {
 
 export function writeTemp(name: string, text: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-overlay-'));
+  created.push(dir);
   const file = path.join(dir, name);
   fs.writeFileSync(file, text);
   return file;

@@ -142,3 +142,32 @@ summary: "{finding.speed} {acount}"
     expect(ps.map((p) => p.message)).toEqual(['a match rule needs at least one condition']);
   });
 });
+
+describe('hostile or broken input', () => {
+  it('never throws: any YAML in a rule file or an overlay comes back as problems', async () => {
+    const fc = (await import('fast-check')).default;
+    const { stringify } = await import('yaml');
+    const { writeTemp } = await import('./helpers.js');
+    const base = { id: 'login.a', title: 'T', category: 'unusual_login', severity: 'low', status: 'stable', description: 'd', detector: 'threshold', summary: 's' };
+    const value = fc.oneof(fc.jsonValue(), fc.constantFrom('10m', 'account', 'signin', '{account}', 'x.y', '(', ''));
+    const partial = fc.record(
+      {
+        when: fc.dictionary(fc.constantFrom('kind', 'ip', 'details.a', 'geo', 'colour'), value),
+        params: fc.dictionary(fc.constantFrom('count', 'within', 'distinct', 'field', 'first', 'then', 'min_km'), value),
+        detector: fc.constantFrom('match', 'threshold', 'new_value', 'velocity', 'sequence', 'nope'),
+        group_by: value,
+        summary: value,
+        tests: value,
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(partial, fc.jsonValue(), (rule, overlay) => {
+        const dir = rulesDir({ 'login/a.yml': stringify({ ...base, ...rule }) });
+        const problems = checkRules(options({ rulesDir: dir, overlays: [writeTemp('o.yml', stringify(overlay))] }));
+        expect(Array.isArray(problems)).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});

@@ -25,6 +25,8 @@ export interface NewValueParams {
   maxValues: number;
 }
 
+const HOUR_MS = 3_600_000;
+
 /** `first`: earliest event time of the group. `vals`: [value, last seen] pairs within the lookback. */
 export interface NewValueState {
   first: number;
@@ -66,6 +68,10 @@ export const newValueDetector: Detector<NewValueParams, NewValueState> = {
     const values = valuesOf(p.read(event));
     if (values.length === 0) return { state, expiresAt: state ? state.last + p.lookbackMs : null, findings: [] };
     const t = eventTime(event);
+    // Known values seen within the hour: nothing worth writing back (most sign-ins of a replay).
+    if (state && t >= state.first && t - state.last < HOUR_MS && values.every((v) => state.vals.some(([k, s]) => k === v && t - s < HOUR_MS))) {
+      return { state, expiresAt: state.last + p.lookbackMs, findings: [] };
+    }
     const last = Math.max(state?.last ?? t, t);
     const first = Math.min(state?.first ?? t, t);
     const known = new Map((state?.vals ?? []).filter(([, s]) => s >= last - p.lookbackMs));

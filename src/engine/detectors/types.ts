@@ -42,8 +42,6 @@ export interface Detector<P, S> {
   /** `group` is a readable label of the group ("account alice@party.example") for explanation lines. */
   step(state: S | undefined, event: VigieEvent, params: P, group: string): StepResult<S>;
 }
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyDetector = Detector<any, any>;
 
 /** Runs a strict zod schema over params and reports its issues through the context. */
