@@ -4,7 +4,7 @@ import { createDeliveryWorker } from './alerts/delivery.js';
 import type { RouteConfig } from './alerts/routing.js';
 import { systemClock, type Clock } from './clock.js';
 import { loadConfig, type ComponentType, type VigieConfig } from './config/load.js';
-import { loadEngine } from './engine/index.js';
+import { createMemoryState, loadEngine } from './engine/index.js';
 import type { Engine } from './engine/types.js';
 import { createEnricher } from './enrich/index.js';
 import { ConfigError, errorMessage } from './errors.js';
@@ -81,6 +81,8 @@ export interface AppOptions {
   /** Build only these receivers (`vigie replay` without `--notify` builds none). */
   withReceivers?: boolean;
   engine?: Engine;
+  /** Keep detector state in memory, not in the store (replays without a state file). */
+  memoryDetectorState?: boolean;
 }
 
 export interface App {
@@ -132,6 +134,7 @@ export function buildApp(config: VigieConfig, opts: AppOptions): App {
     clock,
     log,
     seenTtlMs: config.state.seen_ttl,
+    ...(opts.memoryDetectorState ? { detectorState: createMemoryState() } : {}),
   });
   const runner = new Runner({ store, processor, clock, log, onCommit: () => delivery.poke() });
 

@@ -54,6 +54,7 @@ export async function replay(opts: ReplayOptions): Promise<{ alerts: Alert[]; su
     log: opts.log,
     statePath: opts.statePath ?? ':memory:',
     withReceivers: opts.notify,
+    memoryDetectorState: !opts.statePath,
     ...(opts.write ? { write: opts.write } : {}),
   });
   try {

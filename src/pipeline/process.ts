@@ -1,7 +1,7 @@
 import type { Alert } from '../alerts/alert.js';
 import { routeAlert, type RouteConfig } from '../alerts/routing.js';
 import type { Clock } from '../clock.js';
-import type { Engine } from '../engine/types.js';
+import type { DetectorStateIO, Engine } from '../engine/types.js';
 import type { Enricher } from '../enrich/index.js';
 import { eventTimeMs, type VigieEvent } from '../events.js';
 import type { Logger } from '../log.js';
@@ -19,6 +19,11 @@ export interface ProcessorOptions {
   log: Logger;
   /** How long an event id is remembered: longer than every overlap and re-scan window. */
   seenTtlMs: number;
+  /**
+   * Keep detector state here instead of the store (a replay with no state file: nothing to
+   * persist, and the store's JSON round trip would be most of the cost).
+   */
+  detectorState?: DetectorStateIO;
 }
 
 export interface ProcessResult {
@@ -48,7 +53,8 @@ export function createProcessor(opts: ProcessorOptions): Processor {
         events.map((e) => e.id),
         clock.now() + seenTtlMs,
       );
-      const state = new StateCache(store);
+      const cache = opts.detectorState ? undefined : new StateCache(store);
+      const state = opts.detectorState ?? cache!;
       const alerts: Alert[] = [];
       const newAlertIds: string[] = [];
       // Rules see events in event time order within a batch; providers deliver out of order.
@@ -63,7 +69,7 @@ export function createProcessor(opts: ProcessorOptions): Processor {
           }
         }
       }
-      state.flush();
+      cache?.flush();
       return { received: events.length, fresh: todo.length, duplicates: events.length - todo.length, alerts, newAlertIds };
     },
   };

@@ -45,6 +45,7 @@ export class Store {
   readonly db: Database.Database;
   readonly path: string;
   #clock: Clock;
+  #statements = new Map<string, Database.Statement>();
 
   private constructor(db: Database.Database, p: string, clock: Clock) {
     this.db = db;
@@ -98,8 +99,31 @@ export class Store {
     });
   }
 
+  /** Prepared once per SQL text: preparing is most of the cost of a small statement. */
+  #sql(sql: string): Database.Statement {
+    let st = this.#statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.#statements.set(sql, st);
+    }
+    return st;
+  }
+
+  /**
+   * Runs `fn` in one transaction; a nested call joins the outer one. (better-sqlite3's own
+   * `db.transaction()` prepares its statements on every call, which dominated a page's cost.)
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    if (this.db.inTransaction) return fn();
+    this.#sql('BEGIN').run();
+    try {
+      const result = fn();
+      this.#sql('COMMIT').run();
+      return result;
+    } catch (err) {
+      if (this.db.inTransaction) this.#sql('ROLLBACK').run();
+      throw err;
+    }
   }
 
   close(): void {
@@ -109,7 +133,7 @@ export class Store {
   // ---- cursors -------------------------------------------------------------------------------
 
   getCursor(source: string, stream: string): unknown | undefined {
-    const row = this.db.prepare('SELECT cursor FROM cursors WHERE source = ? AND stream = ?').get(source, stream) as
+    const row = this.#sql('SELECT cursor FROM cursors WHERE source = ? AND stream = ?').get(source, stream) as
       | { cursor: string }
       | undefined;
     return row ? JSON.parse(row.cursor) : undefined;
@@ -128,8 +152,8 @@ export class Store {
 
   /** Records the ids and returns the ones not seen before (the rest are replays or overlaps). */
   markSeen(ids: string[], expiresAt: number): Set<string> {
-    const insert = this.db.prepare('INSERT INTO seen (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)');
-    const exists = this.db.prepare('SELECT 1 FROM seen WHERE id = ?');
+    const insert = this.#sql('INSERT INTO seen (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)');
+    const exists = this.#sql('SELECT 1 FROM seen WHERE id = ?');
     const fresh = new Set<string>();
     for (const id of ids) {
       if (!fresh.has(id) && !exists.get(id)) fresh.add(id);
@@ -148,7 +172,7 @@ export class Store {
   }
 
   hasSnapshot(source: string, stream: string): boolean {
-    return !!this.db.prepare('SELECT 1 FROM snapshots WHERE source = ? AND stream = ? LIMIT 1').get(source, stream);
+    return !!this.#sql('SELECT 1 FROM snapshots WHERE source = ? AND stream = ? LIMIT 1').get(source, stream);
   }
 
   putSnapshotObject(source: string, stream: string, scope: string, key: string, row: SnapshotRow): void {
@@ -161,13 +185,13 @@ export class Store {
   }
 
   deleteSnapshotObject(source: string, stream: string, scope: string, key: string): void {
-    this.db.prepare('DELETE FROM snapshots WHERE source = ? AND stream = ? AND scope = ? AND key = ?').run(source, stream, scope, key);
+    this.#sql('DELETE FROM snapshots WHERE source = ? AND stream = ? AND scope = ? AND key = ?').run(source, stream, scope, key);
   }
 
   // ---- detector state ------------------------------------------------------------------------
 
   getDetectorState(rule: string, groupKey: string): unknown {
-    const row = this.db.prepare('SELECT value FROM detector_state WHERE rule = ? AND group_key = ?').get(rule, groupKey) as
+    const row = this.#sql('SELECT value FROM detector_state WHERE rule = ? AND group_key = ?').get(rule, groupKey) as
       | { value: string }
       | undefined;
     return row ? JSON.parse(row.value) : undefined;
@@ -175,7 +199,7 @@ export class Store {
 
   setDetectorState(rule: string, groupKey: string, value: unknown, expiresAt: number | null): void {
     if (value === undefined) {
-      this.db.prepare('DELETE FROM detector_state WHERE rule = ? AND group_key = ?').run(rule, groupKey);
+      this.#sql('DELETE FROM detector_state WHERE rule = ? AND group_key = ?').run(rule, groupKey);
       return;
     }
     this.db
@@ -190,7 +214,7 @@ export class Store {
 
   /** Inserts a new alert or updates the one with the same id. Returns true when it is new. */
   upsertAlert(alert: Alert): boolean {
-    const existing = this.db.prepare('SELECT 1 FROM alerts WHERE id = ?').get(alert.id);
+    const existing = this.#sql('SELECT 1 FROM alerts WHERE id = ?').get(alert.id);
     if (existing) {
       this.db
         .prepare('UPDATE alerts SET body = ?, last_time = ?, count = ?, severity = ? WHERE id = ?')
@@ -205,18 +229,18 @@ export class Store {
 
   /** The alert table's high-water mark, so a caller can list the alerts a run added. */
   lastAlertRowid(): number {
-    const row = this.db.prepare('SELECT max(rowid) AS r FROM alerts').get() as { r: number | null };
+    const row = this.#sql('SELECT max(rowid) AS r FROM alerts').get() as { r: number | null };
     return row.r ?? 0;
   }
 
   /** Alerts added after `rowid`, oldest first, in their latest state. */
   alertsAfter(rowid: number): Alert[] {
-    const rows = this.db.prepare('SELECT body FROM alerts WHERE rowid > ? ORDER BY rowid').all(rowid) as Array<{ body: string }>;
+    const rows = this.#sql('SELECT body FROM alerts WHERE rowid > ? ORDER BY rowid').all(rowid) as Array<{ body: string }>;
     return rows.map((r) => JSON.parse(r.body) as Alert);
   }
 
   getAlert(id: string): Alert | undefined {
-    const row = this.db.prepare('SELECT body FROM alerts WHERE id = ?').get(id) as { body: string } | undefined;
+    const row = this.#sql('SELECT body FROM alerts WHERE id = ?').get(id) as { body: string } | undefined;
     return row ? (JSON.parse(row.body) as Alert) : undefined;
   }
 
@@ -246,12 +270,12 @@ export class Store {
 
   /** The earliest `next_attempt_at` of a pending delivery, for the worker's timer. */
   nextDeliveryAt(): number | undefined {
-    const row = this.db.prepare(`SELECT min(next_attempt_at) AS t FROM outbox WHERE status = 'pending'`).get() as { t: number | null };
+    const row = this.#sql(`SELECT min(next_attempt_at) AS t FROM outbox WHERE status = 'pending'`).get() as { t: number | null };
     return row.t ?? undefined;
   }
 
   oldestPendingCreatedAt(): number | undefined {
-    const row = this.db.prepare(`SELECT min(created_at) AS t FROM outbox WHERE status = 'pending'`).get() as { t: number | null };
+    const row = this.#sql(`SELECT min(created_at) AS t FROM outbox WHERE status = 'pending'`).get() as { t: number | null };
     return row.t ?? undefined;
   }
 
@@ -274,7 +298,7 @@ export class Store {
   }
 
   outboxCounts(): Record<'pending' | 'delivered' | 'dead', number> {
-    const rows = this.db.prepare('SELECT status, count(*) AS n FROM outbox GROUP BY status').all() as Array<{ status: string; n: number }>;
+    const rows = this.#sql('SELECT status, count(*) AS n FROM outbox GROUP BY status').all() as Array<{ status: string; n: number }>;
     const out = { pending: 0, delivered: 0, dead: 0 };
     for (const r of rows) out[r.status as keyof typeof out] = r.n;
     return out;
@@ -289,16 +313,16 @@ export class Store {
   acquireLock(name: string, owner: string, ttlMs: number, isStale: (holder: string) => boolean = () => false): boolean {
     const now = this.#clock.now();
     return this.transaction(() => {
-      const held = this.db.prepare('SELECT owner FROM locks WHERE name = ?').get(name) as { owner: string } | undefined;
-      if (held && held.owner !== owner && isStale(held.owner)) this.db.prepare('DELETE FROM locks WHERE name = ?').run(name);
-      this.db.prepare('DELETE FROM locks WHERE name = ? AND (expires_at <= ? OR owner = ?)').run(name, now, owner);
-      const r = this.db.prepare('INSERT INTO locks (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING').run(name, owner, now + ttlMs);
+      const held = this.#sql('SELECT owner FROM locks WHERE name = ?').get(name) as { owner: string } | undefined;
+      if (held && held.owner !== owner && isStale(held.owner)) this.#sql('DELETE FROM locks WHERE name = ?').run(name);
+      this.#sql('DELETE FROM locks WHERE name = ? AND (expires_at <= ? OR owner = ?)').run(name, now, owner);
+      const r = this.#sql('INSERT INTO locks (name, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING').run(name, owner, now + ttlMs);
       return r.changes === 1;
     });
   }
 
   releaseLock(name: string, owner: string): void {
-    this.db.prepare('DELETE FROM locks WHERE name = ? AND owner = ?').run(name, owner);
+    this.#sql('DELETE FROM locks WHERE name = ? AND owner = ?').run(name, owner);
   }
 
   // ---- stream status -------------------------------------------------------------------------
@@ -324,7 +348,7 @@ export class Store {
   }
 
   streamStatuses(): StreamStatus[] {
-    return this.db.prepare('SELECT * FROM stream_status ORDER BY source, stream').all() as StreamStatus[];
+    return this.#sql('SELECT * FROM stream_status ORDER BY source, stream').all() as StreamStatus[];
   }
 
   // ---- retention -----------------------------------------------------------------------------
@@ -336,12 +360,12 @@ export class Store {
   prune(keepMs: number, eventTimeNow?: number): { seen: number; state: number; alerts: number } {
     const now = this.#clock.now();
     return this.transaction(() => {
-      const seen = this.db.prepare('DELETE FROM seen WHERE expires_at <= ?').run(now).changes;
+      const seen = this.#sql('DELETE FROM seen WHERE expires_at <= ?').run(now).changes;
       const state = this.db
         .prepare('DELETE FROM detector_state WHERE expires_at IS NOT NULL AND expires_at <= ?')
         .run(eventTimeNow ?? now).changes;
       const cutoff = now - keepMs;
-      this.db.prepare(`DELETE FROM outbox WHERE status != 'pending' AND created_at <= ?`).run(cutoff);
+      this.#sql(`DELETE FROM outbox WHERE status != 'pending' AND created_at <= ?`).run(cutoff);
       const alerts = this.db
         .prepare(`DELETE FROM alerts WHERE created_at <= ? AND id NOT IN (SELECT alert_id FROM outbox)`)
         .run(cutoff).changes;
