@@ -109,6 +109,28 @@ describe('vigie check-config', () => {
   });
 });
 
+describe('rule overlays through the CLI', () => {
+  it('validates the shipped overlay example, lists the rule it disables, and reports a broken overlay with file:line', async () => {
+    const good = path.join(dir, 'with-overlay.yml');
+    const example = path.resolve('config/rules.local.example.yml');
+    fs.writeFileSync(good, `organisation: { name: O, domains: [party.example] }\nrules:\n  overlays: [${example}]\n`);
+    const ok = await runCli(['check-config', '-c', good]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const list = await runCli(['rules', 'list', '-c', good]);
+    expect(list.stdout).toMatch(/login\.brute-force .*no/);
+
+    const overlay = path.join(dir, 'broken-overlay.yml');
+    fs.writeFileSync(overlay, ['disable:', '  - id: login.no-such-rule', 'overrides:', '  login.brute-force:', '    severity: apocalyptic', ''].join('\n'));
+    const bad = path.join(dir, 'with-bad-overlay.yml');
+    fs.writeFileSync(bad, `organisation: { name: O, domains: [party.example] }\nrules:\n  overlays: [${overlay}]\n`);
+    const r = await runCli(['check-config', '-c', bad]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${overlay}:2:`);
+    expect(r.stderr).toMatch(/login\.no-such-rule/);
+    expect(r.stderr).toContain(`${overlay}:5:`);
+  });
+});
+
 describe('vigie demo', () => {
   it('prints readable alerts for the bundled story', async () => {
     const r = await runCli(['demo']);
