@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { createFileConnector, fileConnectorSchema } from '../connectors/file/index.js';
 import { createDeliveryWorker } from './alerts/delivery.js';
 import type { RouteConfig } from './alerts/routing.js';
@@ -15,9 +14,8 @@ import { createProcessor, type Processor } from './pipeline/process.js';
 import { Runner, type RunReport, type StreamSettings } from './pipeline/runner.js';
 import type { ScheduledStream } from './pipeline/scheduler.js';
 import { SHIPPED_RULES_DIR } from './paths.js';
-import { createConsoleReceiver } from './receivers/console.js';
 import type { Receiver } from './receivers/receiver.js';
-import { createWebhookReceiver } from './receivers/webhook.js';
+import { buildReceiver, RECEIVER_TYPES } from './receivers/index.js';
 import { Store } from './store/store.js';
 
 /**
@@ -28,12 +26,7 @@ export const CONNECTOR_TYPES: Record<string, ComponentType> = {
   file: { schema: fileConnectorSchema },
 };
 
-const webhookSchema = z.object({ url: z.url({ protocol: /^https?$/ }), secret: z.string().min(1).optional() });
-
-export const RECEIVER_TYPES: Record<string, ComponentType> = {
-  webhook: { schema: webhookSchema, secrets: ['secret'] },
-  console: { schema: z.object({}) },
-};
+export { RECEIVER_TYPES };
 
 /** Default overlap per connector type when the config does not set one (DESIGN §4). */
 const DEFAULT_OVERLAP_MS: Record<string, number> = { file: 0 };
@@ -48,7 +41,6 @@ export function formatRegistry(): FormatRegistry {
 }
 
 type ConnectorEntry = VigieConfig['connectors'][number];
-type ReceiverEntry = VigieConfig['receivers'][number];
 
 function buildConnector(entry: ConnectorEntry, config: VigieConfig, formats: FormatRegistry): Connector {
   switch (entry.type) {
@@ -56,18 +48,6 @@ function buildConnector(entry: ConnectorEntry, config: VigieConfig, formats: For
       return createFileConnector(entry as unknown as Parameters<typeof createFileConnector>[0], { baseDir: config.baseDir, formats });
     default:
       throw new ConfigError([{ file: config.file ?? '(config)', path: `connectors.${entry.name}.type`, message: `unknown connector type "${entry.type}"` }]);
-  }
-}
-
-export function buildReceiver(entry: ReceiverEntry, opts: { clock: Clock; write?: (s: string) => void }): Receiver {
-  const e = entry as ReceiverEntry & Record<string, unknown>;
-  switch (entry.type) {
-    case 'webhook':
-      return createWebhookReceiver({ name: e.name, url: e.url as string, secret: e.secret as string | undefined, timeoutMs: e.timeout, clock: opts.clock });
-    case 'console':
-      return createConsoleReceiver({ name: e.name, ...(opts.write ? { write: opts.write } : {}) });
-    default:
-      throw new Error(`unknown receiver type "${entry.type}"`);
   }
 }
 
