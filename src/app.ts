@@ -1,4 +1,5 @@
 import { createFileConnector, fileConnectorSchema } from '../connectors/file/index.js';
+import { createImapConnector, imapConnectorSchema, imapFormats, imapSecrets } from '../connectors/imap/index.js';
 import { createDeliveryWorker } from './alerts/delivery.js';
 import type { RouteConfig } from './alerts/routing.js';
 import { systemClock, type Clock } from './clock.js';
@@ -24,12 +25,13 @@ import { Store } from './store/store.js';
  */
 export const CONNECTOR_TYPES: Record<string, ComponentType> = {
   file: { schema: fileConnectorSchema },
+  imap: { schema: imapConnectorSchema, secrets: imapSecrets },
 };
 
 export { RECEIVER_TYPES };
 
 /** Default overlap per connector type when the config does not set one (DESIGN §4). */
-const DEFAULT_OVERLAP_MS: Record<string, number> = { file: 0 };
+const DEFAULT_OVERLAP_MS: Record<string, number> = { file: 0, imap: 0 };
 
 export function readConfig(file: string): VigieConfig {
   return loadConfig(file, { connectorTypes: CONNECTOR_TYPES, receiverTypes: RECEIVER_TYPES });
@@ -37,13 +39,15 @@ export function readConfig(file: string): VigieConfig {
 
 /** Every raw format the connectors can read, for the file connector and `vigie replay`. */
 export function formatRegistry(): FormatRegistry {
-  return createFormatRegistry();
+  return createFormatRegistry({ texts: [...(imapFormats.texts ?? [])] });
 }
 
 type ConnectorEntry = VigieConfig['connectors'][number];
 
-function buildConnector(entry: ConnectorEntry, config: VigieConfig, formats: FormatRegistry): Connector {
+function buildConnector(entry: ConnectorEntry, config: VigieConfig, formats: FormatRegistry, clock: Clock): Connector {
   switch (entry.type) {
+    case 'imap':
+      return createImapConnector(entry as unknown as Parameters<typeof createImapConnector>[0], { baseDir: config.baseDir, domains: config.organisation.domains, clock });
     case 'file':
       return createFileConnector(entry as unknown as Parameters<typeof createFileConnector>[0], { baseDir: config.baseDir, formats });
     default:
@@ -94,7 +98,7 @@ export function buildApp(config: VigieConfig, opts: AppOptions): App {
     for (const r of config.receivers) receivers.set(r.name, buildReceiver(r, { clock, ...(opts.write ? { write: opts.write } : {}) }));
   }
   const formats = formatRegistry();
-  const connectors = config.connectors.filter((c) => c.enabled).map((c) => buildConnector(c, config, formats));
+  const connectors = config.connectors.filter((c) => c.enabled).map((c) => buildConnector(c, config, formats, clock));
   const store = Store.open({ path: opts.statePath ?? config.state.path, clock });
   const delivery = createDeliveryWorker({
     store,

@@ -255,7 +255,9 @@ export function buildProgram(io: Io = stdio, log: Logger = createLogger()): { pr
 
 /** Runs the CLI and returns the exit code. Errors become a clear message, never a stack trace. */
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
-  const log = createLogger();
+  // The daemon and cron runs log their progress; commands a person reads only log problems.
+  const command = argv[2];
+  const log = createLogger({ level: process.env.VIGIE_LOG_LEVEL ?? (command === 'run' || command === 'once' ? 'info' : 'warn') });
   const { program, result } = buildProgram(io, log);
   try {
     await program.parseAsync(argv);

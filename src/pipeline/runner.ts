@@ -90,7 +90,8 @@ export class Runner {
           ? await this.#runLog(connector, stream, ctx, settings)
           : await this.#runState(connector, stream, ctx);
       store.recordStreamResult(connector.name, stream.name);
-      log.info({ ...report }, 'Stream run finished.');
+      const { source: _s, stream: _t, ...counts } = report;
+      log.info(counts, 'Stream run finished.');
       return report;
     } catch (err) {
       const message = errorMessage(err);
