@@ -47,7 +47,10 @@ export function applyOverlays(defs: readonly RuleDef[], overlays: readonly Overl
   const problems: Problem[] = env.problems;
   const byId = new Map(defs.map((d) => [d.spec.id, d]));
   const known = [...byId.keys()].sort();
-  const unknownId = (id: string) => `unknown rule id "${id}"${known.length ? ` (known: ${known.join(', ')})` : ''}`;
+  const unknownId = (id: string) => {
+    const near = closest(id, known);
+    return `unknown rule id "${id}"${near ? ` (did you mean "${near}"? \`vigie rules list\` shows them all)` : ' (`vigie rules list` shows the rule ids)'}`;
+  };
   /** The rules a selector names; `at` is the selector's entry in the overlay. */
   const select = (o: Overlay, s: { id?: string; tag?: string; category?: string; status?: string }, at: (string | number)[]): RuleDef[] => {
     if (s.id !== undefined) {
@@ -151,4 +154,30 @@ export function applyOverlays(defs: readonly RuleDef[], overlays: readonly Overl
   const disabled = new Map<string, string>();
   for (const [id, d] of decisions) if (!d.enabled) disabled.set(id, d.why);
   return { disabled, severity, params: paramOverrides, exceptions };
+}
+
+/** The known id nearest to a typo, when it is near enough to be the one meant. */
+function closest(id: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(3, Math.floor(id.length / 4)) + 1;
+  for (const k of known) {
+    const d = editDistance(id, k);
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
 }

@@ -12,19 +12,42 @@ const files = fs
   .filter((d) => d.isDirectory() && d.name !== 'lists')
   .flatMap((d) => fs.readdirSync(path.join(SHIPPED_RULES, d.name)).map((f) => path.join(d.name, f)));
 
+const PROVIDERS = ['microsoft-365', 'google-workspace', 'imap'] as const;
+/** A mechanism belongs to one provider: a Sieve rule never needs Microsoft 365 steps. */
+const MECHANISM_PROVIDER: Record<string, (typeof PROVIDERS)[number]> = {
+  sieve: 'imap',
+  exchange_inbox_rule: 'microsoft-365',
+  exchange_mailbox: 'microsoft-365',
+  exchange_transport_rule: 'microsoft-365',
+  gmail_filter: 'google-workspace',
+  gmail_auto_forward: 'google-workspace',
+  gmail_route_or_monitor: 'google-workspace',
+};
+
+/** The providers a rule's `when` lets through (all three unless it names a provider or a mechanism). */
+function providersSeen(raw: Record<string, unknown>): Array<(typeof PROVIDERS)[number]> {
+  const when = (raw.when ?? {}) as Record<string, unknown>;
+  const asList = (v: unknown): string[] | undefined => (typeof v === 'string' ? [v] : Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined);
+  const named = asList(when.provider);
+  if (named) return PROVIDERS.filter((p) => named.includes(p));
+  const mechanisms = asList(when['details.mechanism']);
+  if (mechanisms?.every((m) => MECHANISM_PROVIDER[m])) return [...new Set(mechanisms.map((m) => MECHANISM_PROVIDER[m]!))];
+  return [...PROVIDERS];
+}
+
 describe('the shipped rule corpus', () => {
   it('loads without a single problem', () => {
     expect(checkRules(options())).toEqual([]);
   });
 
-  it('holds the first five rules', () => {
-    expect(files.sort()).toEqual([
+  it('holds at least the first five rules', () => {
+    expect(files.sort()).toEqual(expect.arrayContaining([
       'forwarding/external-inbox-rule.yml',
       'login/brute-force.yml',
       'login/impossible-travel.yml',
       'login/new-country.yml',
       'login/password-spray.yml',
-    ]);
+    ]));
   });
 
   describe.each(files)('%s', (rel) => {
@@ -52,8 +75,8 @@ describe('the shipped rule corpus', () => {
       expect(new Set(spec.tests.map((t) => t.name)).size).toBe(spec.tests.length);
     });
 
-    it('tells what to do on every provider', () => {
-      for (const p of ['microsoft-365', 'google-workspace', 'imap'] as const) {
+    it('tells what to do on every provider whose events it can match', () => {
+      for (const p of providersSeen(raw)) {
         expect(spec.remediation[p]?.length, p).toBeGreaterThanOrEqual(1);
       }
     });
