@@ -1,5 +1,13 @@
 import { createFileConnector, fileConnectorSchema } from '../connectors/file/index.js';
 import { createImapConnector, imapConnectorSchema, imapFormats, imapSecrets } from '../connectors/imap/index.js';
+import {
+  createMicrosoft365Connector,
+  microsoft365ConnectorSchema,
+  microsoft365Formats,
+  microsoft365Secrets,
+  microsoft365StreamSchedule,
+  purviewCsvTextFormat,
+} from '../connectors/microsoft-365/index.js';
 import { createDeliveryWorker } from './alerts/delivery.js';
 import type { RouteConfig } from './alerts/routing.js';
 import { systemClock, type Clock } from './clock.js';
@@ -26,6 +34,7 @@ import { Store } from './store/store.js';
 export const CONNECTOR_TYPES: Record<string, ComponentType> = {
   file: { schema: fileConnectorSchema },
   imap: { schema: imapConnectorSchema, secrets: imapSecrets },
+  'microsoft-365': { schema: microsoft365ConnectorSchema, secrets: microsoft365Secrets },
 };
 
 export { RECEIVER_TYPES };
@@ -39,13 +48,21 @@ export function readConfig(file: string): VigieConfig {
 
 /** Every raw format the connectors can read, for the file connector and `vigie replay`. */
 export function formatRegistry(): FormatRegistry {
-  return createFormatRegistry({ texts: [...(imapFormats.texts ?? [])] });
+  const records = [...microsoft365Formats];
+  return createFormatRegistry({ records, texts: [...(imapFormats.texts ?? []), purviewCsvTextFormat(records)] });
 }
 
 type ConnectorEntry = VigieConfig['connectors'][number];
 
-function buildConnector(entry: ConnectorEntry, config: VigieConfig, formats: FormatRegistry, clock: Clock): Connector {
+function buildConnector(entry: ConnectorEntry, config: VigieConfig, formats: FormatRegistry, clock: Clock, log: Logger): Connector {
   switch (entry.type) {
+    case 'microsoft-365':
+      return createMicrosoft365Connector(entry as unknown as Parameters<typeof createMicrosoft365Connector>[0], {
+        baseDir: config.baseDir,
+        domains: config.organisation.domains,
+        clock,
+        log,
+      });
     case 'imap':
       return createImapConnector(entry as unknown as Parameters<typeof createImapConnector>[0], { baseDir: config.baseDir, domains: config.organisation.domains, clock });
     case 'file':
@@ -98,7 +115,7 @@ export function buildApp(config: VigieConfig, opts: AppOptions): App {
     for (const r of config.receivers) receivers.set(r.name, buildReceiver(r, { clock, ...(opts.write ? { write: opts.write } : {}) }));
   }
   const formats = formatRegistry();
-  const connectors = config.connectors.filter((c) => c.enabled).map((c) => buildConnector(c, config, formats, clock));
+  const connectors = config.connectors.filter((c) => c.enabled).map((c) => buildConnector(c, config, formats, clock, log.child({ component: 'connector', source: c.name })));
   const store = Store.open({ path: opts.statePath ?? config.state.path, clock });
   const delivery = createDeliveryWorker({
     store,
@@ -134,7 +151,8 @@ export function buildApp(config: VigieConfig, opts: AppOptions): App {
             overlapMs: e.overlap ?? DEFAULT_OVERLAP_MS[e.type] ?? 0,
             learnFromBackfill: stream.kind === 'log' ? stream.learnFromBackfill ?? true : false,
           };
-          return { connector: c, stream, schedule: e.schedule, settings };
+          const schedule = (e.type === 'microsoft-365' ? microsoft365StreamSchedule(e as never, stream.name) : undefined) ?? e.schedule;
+          return { connector: c, stream, schedule, settings };
         });
       });
 

@@ -96,6 +96,7 @@ export function createFileConnector(cfg: FileConnectorConfig, deps: { baseDir: s
         if (textReader) {
           const rest = textReader.flush();
           if (rest.length) page.push({ type: 'events', events: rest });
+          for (const p of textReader.takeProblems?.() ?? []) page.push({ type: 'bad', where: file, error: p });
         }
         state.files[file] = { offset: Math.min(offset, st.size), ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
         yield { records: page, cursor: structuredClone(state) };

@@ -18,7 +18,14 @@ export interface TextFormat {
   name: string;
   detect(firstLines: string[]): boolean;
   /** Returns a stateful line reader: sessions may span lines. `flush` emits what is pending at the end. */
-  reader(source: string): { line(text: string): VigieEvent[]; flush(): VigieEvent[] };
+  reader(source: string): TextReader;
+}
+
+export interface TextReader {
+  line(text: string): VigieEvent[];
+  flush(): VigieEvent[];
+  /** Records the reader could not use since the last call, to be logged and skipped. */
+  takeProblems?(): string[];
 }
 
 /** VigieEvents themselves: what the demo, tests and exports from another Vigie use. */
