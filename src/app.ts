@@ -1,4 +1,12 @@
 import { createFileConnector, fileConnectorSchema } from '../connectors/file/index.js';
+import {
+  createGoogleWorkspaceConnector,
+  GOOGLE_WORKSPACE_DEFAULT_OVERLAP_MS,
+  googleWorkspaceConnectorSchema,
+  googleWorkspaceFormats,
+  googleWorkspaceSecrets,
+  googleWorkspaceStreamSchedule,
+} from '../connectors/google-workspace/index.js';
 import { createImapConnector, imapConnectorSchema, imapFormats, imapSecrets } from '../connectors/imap/index.js';
 import {
   createMicrosoft365Connector,
@@ -35,12 +43,13 @@ export const CONNECTOR_TYPES: Record<string, ComponentType> = {
   file: { schema: fileConnectorSchema },
   imap: { schema: imapConnectorSchema, secrets: imapSecrets },
   'microsoft-365': { schema: microsoft365ConnectorSchema, secrets: microsoft365Secrets },
+  'google-workspace': { schema: googleWorkspaceConnectorSchema, secrets: googleWorkspaceSecrets },
 };
 
 export { RECEIVER_TYPES };
 
 /** Default overlap per connector type when the config does not set one (DESIGN §4). */
-const DEFAULT_OVERLAP_MS: Record<string, number> = { file: 0, imap: 0 };
+const DEFAULT_OVERLAP_MS: Record<string, number> = { file: 0, imap: 0, 'google-workspace': GOOGLE_WORKSPACE_DEFAULT_OVERLAP_MS };
 
 export function readConfig(file: string): VigieConfig {
   return loadConfig(file, { connectorTypes: CONNECTOR_TYPES, receiverTypes: RECEIVER_TYPES });
@@ -48,7 +57,7 @@ export function readConfig(file: string): VigieConfig {
 
 /** Every raw format the connectors can read, for the file connector and `vigie replay`. */
 export function formatRegistry(): FormatRegistry {
-  const records = [...microsoft365Formats];
+  const records = [...microsoft365Formats, ...googleWorkspaceFormats];
   return createFormatRegistry({ records, texts: [...(imapFormats.texts ?? []), purviewCsvTextFormat(records)] });
 }
 
@@ -56,6 +65,13 @@ type ConnectorEntry = VigieConfig['connectors'][number];
 
 function buildConnector(entry: ConnectorEntry, config: VigieConfig, formats: FormatRegistry, clock: Clock, log: Logger): Connector {
   switch (entry.type) {
+    case 'google-workspace':
+      return createGoogleWorkspaceConnector(entry as unknown as Parameters<typeof createGoogleWorkspaceConnector>[0], {
+        baseDir: config.baseDir,
+        domains: config.organisation.domains,
+        clock,
+        log,
+      });
     case 'microsoft-365':
       return createMicrosoft365Connector(entry as unknown as Parameters<typeof createMicrosoft365Connector>[0], {
         baseDir: config.baseDir,
@@ -151,7 +167,12 @@ export function buildApp(config: VigieConfig, opts: AppOptions): App {
             overlapMs: e.overlap ?? DEFAULT_OVERLAP_MS[e.type] ?? 0,
             learnFromBackfill: stream.kind === 'log' ? stream.learnFromBackfill ?? true : false,
           };
-          const schedule = (e.type === 'microsoft-365' ? microsoft365StreamSchedule(e as never, stream.name) : undefined) ?? e.schedule;
+          const schedule =
+            e.type === 'microsoft-365'
+              ? (microsoft365StreamSchedule(e as never, stream.name) ?? e.schedule)
+              : e.type === 'google-workspace'
+                ? googleWorkspaceStreamSchedule(e as never, stream.name, e.schedule)
+                : e.schedule;
           return { connector: c, stream, schedule, settings };
         });
       });

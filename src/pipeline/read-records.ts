@@ -8,12 +8,14 @@ export type InputItem =
   | { type: 'text'; text: string; line: number }
   | { type: 'bad'; line: number; error: string };
 
-const PAGE_KEYS = ['value', 'items', 'alerts', 'records', 'events'] as const;
+/** Where provider pages keep their records: Graph `value`, Google `items` and `alerts`, Azure Monitor `records`. */
+const PAGE_KEYS = ['value', 'items', 'alerts', 'records'] as const;
 
 /** Unwraps provider pages (`{ value: [...] }`, `{ items: [...] }`) and arrays into records. */
 export function unwrapPage(doc: unknown): unknown[] {
   if (Array.isArray(doc)) return doc;
-  if (doc && typeof doc === 'object') {
+  // A record has an id; a page does not (a Reports activity holds an `events` list of its own).
+  if (doc && typeof doc === 'object' && !('id' in doc)) {
     for (const k of PAGE_KEYS) {
       const v = (doc as Record<string, unknown>)[k];
       if (Array.isArray(v)) return v;
