@@ -34,7 +34,7 @@ function pipeline(clock: Clock) {
     seenTtlMs: 30 * DAY,
   });
   const runner = new Runner({ store, processor, clock, log: silentLogger });
-  return { store, runner };
+  return { store, runner, processor };
 }
 
 async function runAll(runner: Runner, connector: Connector, settings: StreamSettings) {
@@ -67,7 +67,8 @@ function expectStory(alerts: Alert[]) {
 describe('the attack story through the real runner and rules', () => {
   it('polls the fake through the day: a quiet week is learned, the takeover raises the expected alerts, late events included', async () => {
     const t = await setup({ at: STORY.attackDay, fake: { pageSize: 25 } });
-    const { store, runner } = pipeline(t.clock);
+    const p = pipeline(t.clock);
+    const { store, runner } = p;
     const settings: StreamSettings = { backfillMs: 8 * DAY + HOUR, overlapMs: 3 * HOUR, learnFromBackfill: true };
 
     // First run at midnight: the week trains baselines, and Gmail's first snapshot is an onboarding audit.
@@ -86,6 +87,14 @@ describe('the attack story through the real runner and rules', () => {
     const last = reports.filter((r) => r.stream.startsWith('reports-'));
     expect(last.reduce((n, r) => n + r.duplicates, 0)).toBeGreaterThan(0);
     expect(store.streamStatuses().every((s) => s.consecutive_failures === 0)).toBe(true);
+
+    // A restart (a new runner over the same state) re-reads the overlapping windows: no new alert.
+    const before = store.alertsAfter(0).map((a) => `${a.id}:${a.count}`);
+    t.clock.set(STORY.attackDay + 19 * HOUR);
+    const restarted = new Runner({ store, processor: p.processor, clock: t.clock, log: silentLogger });
+    const again = await runAll(restarted, t.connector, settings);
+    expect(again.every((r) => r.newAlerts === 0)).toBe(true);
+    expect(store.alertsAfter(0).map((a) => `${a.id}:${a.count}`)).toEqual(before);
   });
 
   it('a missing Reports privilege becomes a monitor event, and the stream is marked failing', async () => {
