@@ -45,6 +45,10 @@ const DAY = 86_400_000;
 /** The API refuses a start more than 7 days back; keep a margin for the request's own travel time. */
 const MAX_LOOKBACK = 7 * DAY - 10 * 60_000;
 
+function wholeSeconds(ms: number): number {
+  return Math.floor(ms / 1000) * 1000;
+}
+
 /** `YYYY-MM-DDTHH:MM:SS`, the format the listing accepts (UTC, no zone). */
 function apiTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19);
@@ -94,11 +98,14 @@ export function createManagementStream(o: ManagementStreamOptions): LogStream<un
       if (stillResting(prev.skipped, o.config, now)) return;
       const state: ManagementCursor = { ...(prev.until !== undefined ? { until: prev.until } : {}), done: { ...prev.done } };
       const overlap = o.overlapMs(ctx.overlapMs);
-      let start = Math.max(now - MAX_LOOKBACK, (prev.until ?? now - ctx.backfillMs) - overlap);
+      // The API reads whole seconds: windows on whole seconds, or a last window shorter than a
+      // second would be sent with startTime equal to endTime, which the API refuses (AF20055).
+      const listUntil = wholeSeconds(now);
+      let start = wholeSeconds(Math.max(now - MAX_LOOKBACK, (prev.until ?? now - ctx.backfillMs) - overlap));
       try {
         await ensureSubscription(ctx);
-        while (start < now) {
-          const end = Math.min(now, start + DAY);
+        while (start < listUntil) {
+          const end = Math.min(listUntil, start + DAY);
           let url: string | undefined = `${feed}/subscriptions/content?contentType=${o.contentType}&startTime=${apiTime(start)}&endTime=${apiTime(end)}${publisher}`;
           while (url) {
             const listing: { headers: Record<string, string>; body: unknown } = await o.http.getJson(url, { signal: ctx.signal });

@@ -151,6 +151,20 @@ describe('microsoft-365 Management Activity streams against the fake', () => {
     expect(f.requests.filter((r) => r.path.includes('subscriptions/start'))).toHaveLength(1);
   });
 
+  it('lists on whole seconds: a run a few ms past a 24 h boundary sends no empty window (AF20055)', async () => {
+    const now = ATTACK + 12 * HOUR + 700;
+    const { clock, fake: f, connector } = await setup({}, now);
+    // The last run ended 24 h and 300 ms ago: with the 24 h overlap, two full days and 300 ms to list.
+    await pullAll(stream(connector, 'audit-exchange', 'log'), { until: now - 86_400_000 - 300, done: {} }, ctxFor(clock));
+    const windows = f.requests
+      .filter((r) => r.path.includes('subscriptions/content') && !r.path.includes('nextPage='))
+      .map((r) => new URL(r.path, f.manageUrl).searchParams)
+      .map((q) => [Date.parse(`${q.get('startTime')}Z`), Date.parse(`${q.get('endTime')}Z`)] as const);
+    expect(windows).toHaveLength(2);
+    for (const [start, end] of windows) expect(end).toBeGreaterThan(start);
+    expect(windows.at(-1)![1]).toBe(Math.floor(now / 1000) * 1000);
+  });
+
   it('keeps going through AF429 throttling and tolerates an already-enabled subscription', async () => {
     const { clock, fake: f, connector, sleeps } = await setup({ throttleRate: 0.3 });
     await pullAll(stream(connector, 'audit-general', 'log'), undefined, ctxFor(clock));

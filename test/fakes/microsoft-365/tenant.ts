@@ -3,8 +3,8 @@ import { fakeGuid, pick, seededRandom } from './random.js';
 /**
  * A small party's Microsoft 365 tenant: ten people at party.example, a week of ordinary sign-ins
  * and audit records, then a takeover (password spray, a legacy-auth success from abroad, a
- * forwarding inbox rule, mailbox forwarding, a mail sync burst, an app consent). Seeded and
- * deterministic. Shapes follow shared/reference/provider-apis.md §A and §B.
+ * forwarding inbox rule, mailbox forwarding, a mail sync burst, an app consent, an eDiscovery
+ * export). Seeded and deterministic. Shapes follow shared/reference/provider-apis.md §A and §B.
  */
 export interface FakeTenantOptions {
   seed?: number;
@@ -306,6 +306,24 @@ export function buildFakeTenant(opts: FakeTenantOptions = {}): FakeTenant {
       additionalInfo: '[{"Key":"userAgent","Value":"BAV2ROPC"}]',
     },
   });
+  // Last step: a content search of the mailbox exported and downloaded (§B.7, Audit.General). Added
+  // after every other record so the seeded values above stay what they were.
+  const search = `${victim.name} - all mail`;
+  for (const [op, minutes] of [['SearchExported', 40], ['SearchExportDownloaded', 46]] as const) {
+    addAudit('Audit.General', A + minutes * 60_000, {
+      Operation: op,
+      RecordType: 24,
+      ResultStatus: 'Success',
+      UserKey: victim.id,
+      UserType: 0,
+      Workload: 'SecurityComplianceCenter',
+      ClientIP: ATTACKER_IP,
+      UserId: victim.upn,
+      ObjectId: search,
+      QueryText: `(c:c)(Mailbox:${victim.upn})`,
+      ExtendedProperties: [{ Name: 'ExportLocation', Value: 'Exchange' }],
+    });
+  }
   return t;
 
   function exchangeCmdlet(u: FakeUser, op: string, ip: string, params: Array<[string, string]>, userType = 0): Record<string, unknown> {
