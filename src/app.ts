@@ -23,6 +23,7 @@ import { loadConfig, type ComponentType, type VigieConfig } from './config/load.
 import { createMemoryState, loadEngine } from './engine/index.js';
 import type { Engine } from './engine/types.js';
 import { createEnricher } from './enrich/index.js';
+import { enrichOptionsFromConfig } from './enrich/from-config.js';
 import { ConfigError, errorMessage } from './errors.js';
 import type { Logger } from './log.js';
 import type { Connector } from './pipeline/connector.js';
@@ -128,7 +129,7 @@ export function buildApp(config: VigieConfig, opts: AppOptions): App {
     loadEngine({ rulesDir: config.rules.dir ?? SHIPPED_RULES_DIR, overlays: config.rules.overlays, clock, log: log.child({ component: 'engine' }) });
   const receivers = new Map<string, Receiver>();
   if (opts.withReceivers !== false) {
-    for (const r of config.receivers) receivers.set(r.name, buildReceiver(r, { clock, ...(opts.write ? { write: opts.write } : {}) }));
+    for (const r of config.receivers) receivers.set(r.name, buildReceiver(r, { clock, locale: config.organisation.locale, ...(opts.write ? { write: opts.write } : {}) }));
   }
   const formats = formatRegistry();
   const connectors = config.connectors.filter((c) => c.enabled).map((c) => buildConnector(c, config, formats, clock, log.child({ component: 'connector', source: c.name })));
@@ -141,16 +142,19 @@ export function buildApp(config: VigieConfig, opts: AppOptions): App {
     retryBudgetMs: config.delivery.retry_budget,
     initialBackoffMs: config.delivery.initial_backoff,
     maxBackoffMs: config.delivery.max_backoff,
+    groupWaitMs: config.delivery.group_wait,
+    locale: config.organisation.locale,
   });
   const processor = createProcessor({
     store,
     engine,
-    enrich: createEnricher({ domains: config.organisation.domains }),
+    enrich: createEnricher(enrichOptionsFromConfig(config, config.rules.dir ?? SHIPPED_RULES_DIR)),
     routes: config.routes as RouteConfig[],
     receivers: [...receivers.keys()],
     clock,
     log,
     seenTtlMs: config.state.seen_ttl,
+    silences: config.silences ?? [],
     ...(opts.memoryDetectorState ? { detectorState: createMemoryState() } : {}),
   });
   const runner = new Runner({ store, processor, clock, log, onCommit: () => delivery.poke() });

@@ -3,14 +3,19 @@ import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { buildApp, readConfig } from './app.js';
 import { renderAlertText } from './alerts/render-text.js';
+import { formatTestAlertResults, sendTestAlert } from './alerts/test-alert.js';
 import type { Alert } from './alerts/alert.js';
 import { systemClock } from './clock.js';
 import { defaultConfig, type VigieConfig } from './config/load.js';
+import { formatDoctor, runDoctor } from './doctor.js';
 import { checkRules, formatRulesList, loadEngine, runRuleTests } from './engine/index.js';
 import { ConfigError, VigieError, errorMessage, formatProblem } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { DEMO_DIR, SHIPPED_RULES_DIR } from './paths.js';
+import { createMetrics, instrumentReceivers } from './metrics.js';
+import { Runner } from './pipeline/runner.js';
 import { createScheduler } from './pipeline/scheduler.js';
+import { startHealthServer, watchReadiness, type HealthServer } from './server.js';
 import { formatSummary, replay } from './replay.js';
 
 /** Exit codes (DESIGN §7): 0 ok, 1 bad input or config, 2 runtime failure. */
@@ -61,7 +66,37 @@ export function buildProgram(io: Io = stdio, log: Logger = createLogger()): { pr
     .action(async (o: { config?: string }) => {
       const config = loadOrExplain(configPath(o.config));
       const app = buildApp(config, { log });
-      const scheduler = createScheduler({ runner: app.runner, streams: app.streams(), log });
+      const startedAt = app.clock.now();
+      const metrics = createMetrics({ store: app.store, clock: app.clock });
+      instrumentReceivers(app.receivers, metrics);
+      // The app's runner, with the metrics hooks: same store, processor and delivery poke.
+      const runner = new Runner({
+        store: app.store,
+        processor: app.processor,
+        clock: app.clock,
+        log,
+        onCommit: () => app.delivery.poke(),
+        onPage: (p) => metrics.observePage(p),
+        onRun: (r) => metrics.observeRun(r),
+      });
+      const streams = app.streams();
+      const readiness = {
+        store: app.store,
+        clock: app.clock,
+        streams: streams.map((s) => ({ source: s.connector.name, stream: s.stream.name, schedule: s.schedule })),
+        staleIntervals: config.server.stale_after_intervals,
+        maxOutboxAgeMs: config.server.max_outbox_age,
+        startedAt,
+      };
+      let server: HealthServer;
+      try {
+        server = await startHealthServer({ ...readiness, listen: process.env.VIGIE_LISTEN ?? config.server.listen, metrics, log });
+      } catch (err) {
+        await app.close();
+        throw new VigieError('CONFIG_INVALID', `The health server cannot listen on ${process.env.VIGIE_LISTEN ?? config.server.listen}: ${errorMessage(err)}`);
+      }
+      const stopWatch = watchReadiness({ ...readiness, receivers: [...app.receivers.keys()], log, onAlert: () => app.delivery.poke() });
+      const scheduler = createScheduler({ runner, streams, log });
       const deliveryAbort = new AbortController();
       const deliveryDone = app.delivery.run(deliveryAbort.signal);
       scheduler.start();
@@ -74,8 +109,10 @@ export function buildProgram(io: Io = stdio, log: Logger = createLogger()): { pr
         process.once('SIGINT', () => stop('SIGINT'));
       });
       await scheduler.stop();
+      stopWatch();
       deliveryAbort.abort();
       await deliveryDone;
+      await server.close();
       await app.close();
       log.info('Stopped cleanly.');
     });
@@ -97,7 +134,8 @@ export function buildProgram(io: Io = stdio, log: Logger = createLogger()): { pr
       process.once('SIGINT', onSignal);
       try {
         const { failures } = await app.runOnce(o.source ? { source: o.source } : undefined, abort.signal);
-        const report = await app.delivery.deliverDue();
+        // A one-shot run does not wait for group_wait: what is due goes now, grouped.
+        const report = await app.delivery.deliverDue(undefined, { flush: true });
         const pending = app.store.outboxCounts().pending;
         io.err(
           `Delivered ${report.delivered} alert message${report.delivered === 1 ? '' : 's'}` +
@@ -145,6 +183,30 @@ export function buildProgram(io: Io = stdio, log: Logger = createLogger()): { pr
         return;
       }
       io.out(`${file}: configuration, rules and overlays are valid (${config!.connectors.length} connectors, ${config!.receivers.length} receivers).\n`);
+    });
+
+  program
+    .command('doctor')
+    .description('check every connector (credentials, permissions, licences, audit settings) and receiver, and print which rules are covered')
+    .option('-c, --config <file>', 'configuration file')
+    .option('--timeout <seconds>', 'limit per check', '30')
+    .action(async (o: { config?: string; timeout: string }) => {
+      const config = loadOrExplain(configPath(o.config));
+      const app = buildApp(config, { log, statePath: ':memory:' });
+      try {
+        const report = await runDoctor({
+          config,
+          connectors: app.connectors,
+          rules: app.engine.rules,
+          clock: app.clock,
+          log,
+          timeoutMs: Math.max(1, Number(o.timeout) || 30) * 1000,
+        });
+        io.out(formatDoctor(report));
+        if (report.problems) result.code = EXIT_RUNTIME;
+      } finally {
+        await app.close();
+      }
     });
 
   program
@@ -198,31 +260,14 @@ export function buildProgram(io: Io = stdio, log: Logger = createLogger()): { pr
       const config = loadOrExplain(configPath(o.config));
       const app = buildApp(config, { log, statePath: ':memory:' });
       try {
-        const names = [...app.receivers.keys()].filter((n) => !o.receiver || n === o.receiver);
-        if (!names.length) throw new VigieError('CONFIG_INVALID', o.receiver ? `No receiver named "${o.receiver}".` : 'No receivers are configured.');
-        const now = new Date().toISOString();
-        const sample: Alert = {
-          id: `test-${Date.now().toString(36)}`,
-          rule: 'monitor.test-alert',
-          title: 'Test alert from Vigie',
-          category: 'monitor',
-          severity: 'informational',
-          status: 'firing',
-          provider: 'vigie',
-          time: now,
-          last_time: now,
-          count: 1,
-          summary: 'This is a test alert: if you can read it, this receiver works.',
-          explanation: ['Sent by `vigie test-alert`.'],
-          evidence: [],
-          remediation: ['Nothing to do.'],
-        };
-        let failed = 0;
-        for (const n of names) {
-          const r = await app.receivers.get(n)!.send([sample], { signal: AbortSignal.timeout(60_000), attempt: 1 });
-          io.out(`${n}: ${r.status}${r.status === 'ok' ? '' : ` (${r.reason})`}\n`);
-          if (r.status !== 'ok') failed++;
-        }
+        const results = await sendTestAlert({
+          receivers: app.receivers,
+          clock: app.clock,
+          locale: config.organisation.locale,
+          ...(o.receiver ? { receiver: o.receiver } : {}),
+        });
+        io.out(`${formatTestAlertResults(results)}\n`);
+        const failed = results.filter((r) => r.status !== 'ok').length;
         if (failed) result.code = EXIT_RUNTIME;
       } finally {
         await app.close();

@@ -63,7 +63,7 @@ export async function replay(opts: ReplayOptions): Promise<{ alerts: Alert[]; su
     if (failures.length) throw new Error(failures.map((f) => f.error).join('; '));
     let undelivered = 0;
     if (opts.notify) {
-      await app.delivery.deliverDue();
+      await app.delivery.deliverDue(undefined, { flush: true });
       undelivered = app.store.outboxCounts().pending;
     }
     const alerts = app.store.alertsAfter(before);

@@ -59,3 +59,12 @@ export interface Alert {
 export function alertId(ruleId: string, groupKey: string, windowStart: string): string {
   return createHash('sha256').update(`${ruleId}\u0000${groupKey}\u0000${windowStart}`).digest('hex').slice(0, 32);
 }
+
+/**
+ * The idempotency key of one message carrying `ids`: the alert id itself for one alert, else a
+ * hash of the sorted ids, so that every retry of the same group carries the same key.
+ */
+export function messageKey(ids: readonly string[]): string {
+  if (ids.length === 1) return ids[0]!;
+  return createHash('sha256').update([...ids].sort().join('\n')).digest('hex').slice(0, 32);
+}

@@ -4,7 +4,8 @@ import type { Logger } from '../log.js';
 import { failpoint } from '../pipeline/failpoint.js';
 import type { Receiver, SendResult } from '../receivers/receiver.js';
 import type { OutboxRow, Store } from '../store/store.js';
-import { alertId, type Alert } from './alert.js';
+import { alertId, messageKey, type Alert } from './alert.js';
+import { texts, type Locale } from './i18n.js';
 import { plainText } from './sanitize.js';
 
 export interface DeliveryOptions {
@@ -20,6 +21,20 @@ export interface DeliveryOptions {
   attemptTimeoutMs?: number;
   /** Jitter source in [0, 1); injectable for tests. */
   random?: () => number;
+  /**
+   * `delivery.group_wait`: a receiver's alerts queued within this long of the first one go out as
+   * one message, sent when the window closes. 0 or unset: one alert per message, at once.
+   */
+  groupWaitMs?: number;
+  /** Most alerts in one message (default 50); a bigger backlog goes out in several. */
+  maxGroupSize?: number;
+  /** Language of the monitor alerts the worker raises. */
+  locale?: Locale;
+}
+
+export interface DeliverOptions {
+  /** Send what is queued now, without waiting for group windows to close (`vigie once`, replay --notify). */
+  flush?: boolean;
 }
 
 export interface DeliveryReport {
@@ -29,8 +44,12 @@ export interface DeliveryReport {
 }
 
 export interface DeliveryWorker {
-  /** One pass over the due outbox rows. Concurrent calls are serialised, never run in parallel. */
-  deliverDue(signal?: AbortSignal): Promise<DeliveryReport>;
+  /**
+   * One pass over the due outbox rows. Concurrent calls are serialised, never run in parallel.
+   * Rows whose group window is still open wait for a later pass unless `flush` is set.
+   * The report counts alerts (outbox rows), not messages.
+   */
+  deliverDue(signal?: AbortSignal, opts?: DeliverOptions): Promise<DeliveryReport>;
   /** Daemon loop: deliver, sleep until the next due row or a poke, until `signal` aborts. */
   run(signal: AbortSignal): Promise<void>;
   /** New outbox rows were committed: deliver now rather than at the next timer. */
@@ -89,6 +108,9 @@ export function createDeliveryWorker(opts: DeliveryOptions): DeliveryWorker {
   const { store, receivers, clock, log } = opts;
   const attemptTimeoutMs = opts.attemptTimeoutMs ?? 30_000;
   const random = opts.random ?? Math.random;
+  const groupWaitMs = Math.max(0, opts.groupWaitMs ?? 0);
+  const maxGroupSize = Math.max(1, opts.maxGroupSize ?? 50);
+  const t = texts(opts.locale);
   /** Receiver → time its head-of-line retry is due; its other rows wait until then. */
   const blockedUntil = new Map<string, number>();
   /** Outbox seq → retry time we scheduled: the daemon's next wake-up when some rows are held back. */
@@ -105,7 +127,7 @@ export function createDeliveryWorker(opts: DeliveryOptions): DeliveryWorker {
     return Math.max(Math.min(MIN_BACKOFF_MS, cap), Math.floor(random() * cap));
   }
 
-  async function sendOnce(receiver: Receiver, row: OutboxRow, attempt: number, stop?: AbortSignal): Promise<SendResult> {
+  async function sendOnce(receiver: Receiver, alerts: Alert[], attempt: number, stop?: AbortSignal): Promise<SendResult> {
     const timeout = AbortSignal.timeout(attemptTimeoutMs);
     const signal = stop ? AbortSignal.any([stop, timeout]) : timeout;
     let onAbort: (() => void) | undefined;
@@ -120,7 +142,7 @@ export function createDeliveryWorker(opts: DeliveryOptions): DeliveryWorker {
       else signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
-      const result = await Promise.race([receiver.send([row.alert], { signal, attempt }), aborted]);
+      const result = await Promise.race([receiver.send(alerts, { signal, attempt }), aborted]);
       return checked(result);
     } catch (err) {
       return { status: 'retryable', reason: `the receiver failed unexpectedly: ${plainText(errorMessage(err), 300)}` };
@@ -136,13 +158,13 @@ export function createDeliveryWorker(opts: DeliveryOptions): DeliveryWorker {
     const id = alertId(DELIVERY_FAILING_RULE, name, utcDay(now));
     const previous = store.getAlert(id);
     const count = (previous?.count ?? 0) + 1;
-    const how = exhausted
-      ? `still failing when its retry budget of ${duration(opts.retryBudgetMs)} ran out`
-      : 'failed with an error that retrying cannot fix';
+    // Rule ids come from our rule files, but the row may be damaged: keep the meta-alert one line.
+    const rule = plainText(row.alert.rule, 120);
+    const how = t.meta.how(exhausted, duration(opts.retryBudgetMs));
     return {
       id,
       rule: DELIVERY_FAILING_RULE,
-      title: `Alerts cannot be delivered to receiver ${name}`,
+      title: t.meta.title(name),
       category: 'monitor',
       severity: 'high',
       status: 'firing',
@@ -150,18 +172,10 @@ export function createDeliveryWorker(opts: DeliveryOptions): DeliveryWorker {
       time: previous?.time ?? nowIso,
       last_time: nowIso,
       count,
-      summary: `Vigie gave up delivering alert ${row.alert_id} (${row.alert.rule}) to receiver ${name}: ${reason}`,
-      explanation: [
-        `Delivery of alert ${row.alert_id} (rule ${row.alert.rule}) to receiver ${name} ${how}, after ${attempt} attempt${attempt === 1 ? '' : 's'}.`,
-        `Last error: ${reason}`,
-        `${count} alert${count === 1 ? '' : 's'} for receiver ${name} went to the dead letters today (UTC); they were not delivered there.`,
-      ],
+      summary: t.meta.summary(row.alert_id, rule, name, reason),
+      explanation: [t.meta.explanation(row.alert_id, rule, name, how, attempt), t.meta.lastError(reason), t.meta.todayCount(count, name)],
       evidence: [{ event_id: row.alert_id, time: nowIso, kind: 'delivery', detail: reason }],
-      remediation: [
-        `Check receiver ${name} in the configuration: its URL, credentials or secret, and that the endpoint is up and accepts the requests.`,
-        `Once fixed, run \`vigie test-alert --receiver ${name}\` to check that delivery works.`,
-        `Review the undelivered alerts (alert ${row.alert_id} and any others in the dead letters) so that nothing they reported is missed.`,
-      ],
+      remediation: t.meta.remediation(name, row.alert_id),
     };
   }
 
@@ -192,42 +206,61 @@ export function createDeliveryWorker(opts: DeliveryOptions): DeliveryWorker {
     }
   }
 
-  async function attemptRow(row: OutboxRow, stop?: AbortSignal): Promise<Outcome> {
-    const attempt = row.attempts + 1;
-    const fields = { alert_id: row.alert_id, receiver: row.receiver, attempt };
-    retryAt.delete(row.seq);
-    const receiver = receivers.get(row.receiver);
+  /** What a log line says about the rows of one message. */
+  function about(rows: OutboxRow[], attempt: number): Record<string, unknown> {
+    const first = rows[0]!;
+    return rows.length === 1
+      ? { alert_id: first.alert_id, receiver: first.receiver, attempt }
+      : { alert_ids: rows.map((r) => r.alert_id), group_key: first.group_key, receiver: first.receiver, attempt };
+  }
+
+  async function attemptGroup(rows: OutboxRow[], stop?: AbortSignal): Promise<Outcome> {
+    const head = rows[0]!;
+    const attempt = Math.max(...rows.map((r) => r.attempts)) + 1;
+    const fields = about(rows, attempt);
+    for (const r of rows) retryAt.delete(r.seq);
+    const receiver = receivers.get(head.receiver);
     const result: SendResult = receiver
-      ? await sendOnce(receiver, row, attempt, stop)
-      : { status: 'permanent', reason: `receiver ${row.receiver} is not in the configuration` };
+      ? await sendOnce(
+          receiver,
+          rows.map((r) => r.alert),
+          attempt,
+          stop,
+        )
+      : { status: 'permanent', reason: `receiver ${head.receiver} is not in the configuration` };
 
     if (result.status === 'ok') {
       failpoint('after_send_before_mark');
-      store.markDelivered(row.seq);
-      blockedUntil.delete(row.receiver);
-      log.info({ ...fields, result: 'ok' }, 'Alert delivered.');
+      store.transaction(() => {
+        for (const r of rows) store.markDelivered(r.seq);
+      });
+      blockedUntil.delete(head.receiver);
+      log.info({ ...fields, result: 'ok' }, rows.length === 1 ? 'Alert delivered.' : 'Alerts delivered as one message.');
       return 'delivered';
     }
-    // Shutting down: leave the row as it was; it is sent again (same id) after the restart.
+    // Shutting down: leave the rows as they were; they are sent again (same id) after the restart.
     if (stop?.aborted) return 'interrupted';
 
     if (result.status === 'permanent') {
       log.warn({ ...fields, result: 'permanent', reason: result.reason }, 'Alert delivery failed permanently.');
-      bury(row, attempt, result.reason, false);
+      for (const r of rows) bury(r, attempt, result.reason, false);
       return 'dead';
     }
     const now = clock.now();
     const next = now + Math.max(result.retryAfterMs ?? 0, backoffMs(attempt));
-    if (next > row.created_at + opts.retryBudgetMs) {
+    const created = Math.min(...rows.map((r) => r.created_at));
+    if (next > created + opts.retryBudgetMs) {
       log.warn({ ...fields, result: 'retryable', reason: result.reason }, 'Alert delivery failed and its retry budget is spent.');
-      bury(row, attempt, result.reason, true);
+      for (const r of rows) bury(r, attempt, result.reason, true);
       // The endpoint is still failing: the next row in line waits its turn rather than following at once.
-      blockedUntil.set(row.receiver, Math.min(next, now + opts.maxBackoffMs));
+      blockedUntil.set(head.receiver, Math.min(next, now + opts.maxBackoffMs));
       return 'dead';
     }
-    store.markRetry(row.seq, next, result.reason);
-    blockedUntil.set(row.receiver, next);
-    retryAt.set(row.seq, next);
+    store.transaction(() => {
+      for (const r of rows) store.markRetry(r.seq, next, result.reason);
+    });
+    blockedUntil.set(head.receiver, next);
+    retryAt.set(head.seq, next);
     log.warn(
       { ...fields, result: 'retryable', reason: result.reason, next_attempt_at: new Date(next).toISOString() },
       'Alert delivery failed; it will be retried.',
@@ -235,7 +268,35 @@ export function createDeliveryWorker(opts: DeliveryOptions): DeliveryWorker {
     return 'retried';
   }
 
-  async function pass(stop?: AbortSignal): Promise<DeliveryReport> {
+  /**
+   * The rows that go out with `row` as one message, or undefined while its group window is open.
+   * A group is fixed (its key stored on the rows) before its first send, so that every retry
+   * carries the same alerts under the same key.
+   */
+  function gather(row: OutboxRow, flush: boolean): OutboxRow[] | undefined {
+    if (row.group_key !== null) {
+      const members = store.groupDeliveries(row.receiver, row.group_key);
+      return members.some((m) => m.seq === row.seq) ? members : [row];
+    }
+    // A row already tried alone (before grouping was enabled) keeps being sent alone.
+    if (groupWaitMs === 0 || row.attempts > 0) return [row];
+    const now = clock.now();
+    const windowEnd = row.created_at + groupWaitMs;
+    if (!flush && windowEnd > now) {
+      heldBackUntil = Math.min(heldBackUntil ?? windowEnd, windowEnd);
+      return undefined;
+    }
+    let members = store.ungroupedDeliveries(row.receiver, flush ? Math.max(now, windowEnd) : windowEnd, maxGroupSize);
+    if (!members.some((m) => m.seq === row.seq)) members = [row, ...members].slice(0, maxGroupSize);
+    const key = messageKey(members.map((m) => m.alert_id));
+    store.setGroupKey(
+      members.map((m) => m.seq),
+      key,
+    );
+    return members.map((m) => ({ ...m, group_key: key }));
+  }
+
+  async function pass(stop: AbortSignal | undefined, flush: boolean): Promise<DeliveryReport> {
     const report: DeliveryReport = { delivered: 0, retried: 0, dead: 0 };
     const done = new Set<number>();
     heldBackUntil = undefined;
@@ -247,22 +308,27 @@ export function createDeliveryWorker(opts: DeliveryOptions): DeliveryWorker {
       if (todo.length === 0) break;
       for (const row of todo) {
         if (stop?.aborted) return report;
+        // Sent earlier in this pass as a member of another row's group.
+        if (done.has(row.seq)) continue;
         done.add(row.seq);
         const until = blockedUntil.get(row.receiver);
         if (until !== undefined && until > clock.now()) {
           heldBackUntil = Math.min(heldBackUntil ?? until, until);
           continue;
         }
-        const outcome = await attemptRow(row, stop);
+        const group = gather(row, flush);
+        if (!group) continue;
+        for (const g of group) done.add(g.seq);
+        const outcome = await attemptGroup(group, stop);
         if (outcome === 'interrupted') return report;
-        report[outcome]++;
+        report[outcome] += group.length;
       }
     }
     return report;
   }
 
-  function deliverDue(stop?: AbortSignal): Promise<DeliveryReport> {
-    const run = queue.then(() => pass(stop));
+  function deliverDue(stop?: AbortSignal, dopts: DeliverOptions = {}): Promise<DeliveryReport> {
+    const run = queue.then(() => pass(stop, dopts.flush === true));
     queue = run.catch(() => undefined);
     return run;
   }

@@ -22,6 +22,7 @@ export type {
   RouteMatch,
   RulesConfig,
   ServerConfig,
+  SilenceConfig,
   StateConfig,
   VigieConfig,
 } from './schema.js';
@@ -29,7 +30,7 @@ export type {
 export interface ComponentType {
   /** zod object schema of the type-specific keys (without name/type/common keys); the loader makes it strict and merges the common keys */
   schema: z.ZodObject<any>;
-  /** keys of this type that are secrets: each may also be given as `<key>_file` (a path whose content, trailing newline trimmed, is the secret). Both set = error. File missing/unreadable = error naming the file. */
+  /** keys of this type that are secrets: each may also be given as `<key>_file` (a path whose content, trailing newline trimmed, is the secret). Both set = error. File missing/unreadable = error naming the file. A dotted key (`smtp.password`) names a key inside a nested mapping. */
   secrets?: string[];
 }
 
@@ -153,7 +154,7 @@ class Checker {
         for (const key of issue.keys) this.at(this.source.keyAt([...p, key]), [...p, key], `unknown key "${key}"`);
       } else if (issue.code === 'invalid_type' && !hasPath(input, issue.path as KeyPath)) {
         const key = String(p.at(-1));
-        const hint = secretKeys.includes(key) ? ` (or "${key}_file")` : '';
+        const hint = secretKeys.some((k) => k === key || k.endsWith(`.${key}`)) ? ` (or "${key}_file")` : '';
         this.at(this.source.parentAt(p), p, `missing required key "${key}"${hint}`);
       } else if (!this.source.isBroken(p)) {
         this.at(this.source.valueAt(p), p, issue.message.replace(/^Invalid (?:input|option): /, ''));
@@ -195,19 +196,38 @@ class Checker {
     const rest = Object.fromEntries(Object.entries(input).filter(([k]) => !commonKeys.has(k)));
     const specific = type.schema.strict().safeParse(rest);
     if (!specific.success) this.issues(specific.error.issues, prefix, rest, secretKeys);
-    for (const key of secretKeys) if (typeof input[key] === 'string') this.secrets.add(input[key]);
+    for (const key of secretKeys) {
+      const value = nestedValue(input, key);
+      if (typeof value === 'string') this.secrets.add(value);
+    }
     return common.success && specific.success ? { ...common.data, type: typeName, ...specific.data } : undefined;
   }
 
   /** Replaces each `<key>_file` by `<key>` holding the file's content. */
   private readSecretFiles(prefix: KeyPath, input: Record<string, unknown>, secretKeys: string[]): Record<string, unknown> {
-    for (const key of secretKeys) {
+    for (const dotted of secretKeys) {
+      const parts = dotted.split('.');
+      const key = parts.pop()!;
+      // A nested secret lives in a copy of its mapping, so that the raw document is never changed.
+      let holder: Record<string, unknown> | undefined = input;
+      let parent: Record<string, unknown> = input;
+      for (const part of parts) {
+        const next: unknown = holder?.[part];
+        if (!isRecord(next)) {
+          holder = undefined;
+          break;
+        }
+        holder = { ...next };
+        parent[part] = holder;
+        parent = holder;
+      }
+      if (!holder) continue;
       const fileKey = `${key}_file`;
-      if (!Object.hasOwn(input, fileKey)) continue;
-      const where = [...prefix, fileKey];
-      const value = input[fileKey];
-      delete input[fileKey];
-      if (Object.hasOwn(input, key)) {
+      if (!Object.hasOwn(holder, fileKey)) continue;
+      const where = [...prefix, ...parts, fileKey];
+      const value = holder[fileKey];
+      delete holder[fileKey];
+      if (Object.hasOwn(holder, key)) {
         this.at(this.source.keyAt(where), where, `give either "${key}" or "${fileKey}", not both`);
         continue;
       }
@@ -227,7 +247,7 @@ class Checker {
         this.at(this.source.valueAt(where), where, `secret file ${abs} is empty`);
         continue;
       }
-      input[key] = content;
+      holder[key] = content;
     }
     return input;
   }
@@ -300,6 +320,12 @@ function hasPath(input: unknown, path: KeyPath): boolean {
     }
   }
   return node !== undefined;
+}
+
+function nestedValue(input: Record<string, unknown>, dotted: string): unknown {
+  let node: unknown = input;
+  for (const part of dotted.split('.')) node = isRecord(node) && Object.hasOwn(node, part) ? node[part] : undefined;
+  return node;
 }
 
 function entries(list: unknown): unknown[] {

@@ -78,6 +78,28 @@ export const routeSchema = z.strictObject({
   continue: z.boolean().default(false),
 });
 
+const INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2}))?$/i;
+
+/** An instant with its zone (or a bare date, meaning midnight UTC); milliseconds in the loaded config. */
+const instant = z.preprocess(
+  (v) => (v instanceof Date ? v.toISOString() : v),
+  z.string({ error: 'must be a date-time with its zone, e.g. 2025-04-01T18:00:00Z' }).transform((text, ctx) => {
+    const ms = Date.parse(text.trim());
+    if (!INSTANT_PATTERN.test(text.trim()) || Number.isNaN(ms)) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not a date-time with its zone (write e.g. 2025-04-01T18:00:00Z or 2025-04-01)` });
+      return z.NEVER;
+    }
+    return ms;
+  }),
+);
+
+/** Alerts matching a silence are recorded but not sent until `until` (Alertmanager silences, kept in the file). */
+export const silenceSchema = z.strictObject({
+  match: matchSchema.optional(),
+  until: instant,
+  note: z.string({ error: 'say why (and who decided), e.g. "planned migration, ticket 42"' }).trim().min(1),
+});
+
 const deliverySchema = z
   .strictObject({
     retry_budget: duration({ positive: true }).prefault('72h'),
@@ -101,6 +123,39 @@ const serverSchema = z.strictObject({
         ctx.addIssue({ code: 'custom', message: `"${v}" is not host:port (e.g. 127.0.0.1:9464 or [::1]:9464)` });
       }
     }),
+  /** /readyz: a stream whose last success is older than this many schedule intervals is behind. */
+  stale_after_intervals: z.int().min(1).max(1000).default(3),
+  /** /readyz: the oldest undelivered alert message may be this old before Vigie is unready. */
+  max_outbox_age: duration({ positive: true }).prefault('1h'),
+});
+
+/** One person behind accounts on several providers: baselines and travel are per person. */
+const identitySchema = z.strictObject({
+  /** `local_part`: accounts with the same local part on any domain are one person (alice@hq.example = alice@youth.example). */
+  match: z.enum(['exact', 'local_part']).default('exact'),
+  people: z
+    .array(
+      z.strictObject({
+        name: z.string().trim().min(1).max(200),
+        accounts: z.array(z.string().trim().toLowerCase().regex(MAILBOX_PATTERN, 'must be a mailbox address, e.g. alice@party.example')).min(1),
+      }),
+    )
+    .default([]),
+});
+
+const CIDR_OR_ASN = /^(?:AS\d{1,10}|[0-9a-f:.]+(?:\/\d{1,3})?)$/i;
+
+const enrichmentSchema = z.strictObject({
+  /** City lookups on sign-in addresses (provider geo wins when present). */
+  geoip: z.boolean().default(true),
+  /** A MaxMind GeoLite2/GeoIP2 City file, or the folder holding one (/usr/share/GeoIP); default: the bundled DB-IP database. */
+  geoip_database: z.string().min(1).optional(),
+  /** AS number and organisation from the table built with Vigie. */
+  asn: z.boolean().default(true),
+  /** Folder of the built ASN table (default: dist/asn). */
+  asn_dir: z.string().min(1).optional(),
+  /** A Tor exit list (one address per line, or the Tor Project's exit-addresses format). */
+  tor_exit_list: z.string().min(1).optional(),
 });
 
 /** Keys every connector entry has, whatever its type. */
@@ -151,6 +206,19 @@ export function configSchema(where: { baseDir: string; cwd: string }) {
       .prefault({}),
     receivers: z.array(z.unknown()).default([]),
     routes: z.array(routeSchema).default([]),
+    // Optional rather than defaulted: a config without silences loads exactly as before.
+    silences: z.array(silenceSchema).optional(),
+    identity: identitySchema.prefault({}),
+    /** Office, party VPN: CIDRs, addresses or `AS<number>`. Their sign-ins say nothing about travel. */
+    trusted_networks: z.array(z.string().trim().regex(CIDR_OR_ASN, 'must be an address, a CIDR range or AS<number>')).default([]),
+    enrichment: enrichmentSchema
+      .transform((e) => ({
+        ...e,
+        ...(e.geoip_database ? { geoip_database: resolvePath(e.geoip_database) } : {}),
+        ...(e.asn_dir ? { asn_dir: resolvePath(e.asn_dir) } : {}),
+        ...(e.tor_exit_list ? { tor_exit_list: resolvePath(e.tor_exit_list) } : {}),
+      }))
+      .prefault({}),
     delivery: deliverySchema.prefault({}),
     server: serverSchema.prefault({}),
   });
@@ -164,7 +232,10 @@ export type RulesConfig = Sections['rules'];
 export type RouteConfig = z.output<typeof routeSchema>;
 export type RouteMatch = NonNullable<RouteConfig['match']>;
 export type DeliveryConfig = Sections['delivery'];
+export type SilenceConfig = NonNullable<Sections['silences']>[number];
 export type ServerConfig = Sections['server'];
+export type IdentityConfig = Sections['identity'];
+export type EnrichmentConfig = Sections['enrichment'];
 
 export interface ConnectorConfig {
   name: string;
@@ -199,6 +270,12 @@ export interface VigieConfig {
   receivers: ReceiverConfig[];
   /** Empty means: every alert goes to every receiver. */
   routes: RouteConfig[];
+  /** Alerts matching one are recorded but not queued (see src/alerts/silences.ts). */
+  silences?: SilenceConfig[];
   delivery: DeliveryConfig;
   server: ServerConfig;
+  /** Accounts → person (src/enrich/identity.ts). */
+  identity: IdentityConfig;
+  trusted_networks: string[];
+  enrichment: EnrichmentConfig;
 }

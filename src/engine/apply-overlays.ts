@@ -2,7 +2,7 @@ import type { Logger } from '../log.js';
 import type { Problem } from '../errors.js';
 import { compileWhen } from './conditions.js';
 import { conditionEnv, type CompiledException, type CompileEnv, type ParamsOverride } from './compile-rule.js';
-import { untilMs, type Overlay, type Selector } from './overlays.js';
+import { fromMs, untilMs, type Overlay, type Selector } from './overlays.js';
 import type { RuleDef } from './read-rules.js';
 import type { RuleInfo } from './types.js';
 import { locate, problemAt } from './yaml-source.js';
@@ -132,16 +132,22 @@ export function applyOverlays(defs: readonly RuleDef[], overlays: readonly Overl
         problems.push(problemAt(o.source, [...at, 'until'], 'must be a date (2025-11-30) or an ISO time (2025-11-30T18:00:00Z)'));
         continue;
       }
+      const from = ex.from === undefined ? undefined : fromMs(ex.from);
+      if (ex.from !== undefined && (from === undefined || (until !== undefined && from >= until))) {
+        problems.push(problemAt(o.source, [...at, 'from'], 'must be a date (2025-11-01) or an ISO time before until'));
+        continue;
+      }
       const place = where(o, at);
       if (until !== undefined && until <= now) {
+        // Kept: it still covers older events (a replay of the trip) and lets alerts say it just ended.
         log.warn(
           { overlay: o.file, exception: place, until: ex.until, rules: [...targets].map((d) => d.spec.id) },
-          `The exception at ${place} expired on ${ex.until} and is ignored.`,
+          `The exception at ${place} expired on ${ex.until}; it only applies to events before then.`,
         );
-        continue;
       }
       const exception: CompiledException = { test: compiled.test, where: place };
       if (until !== undefined) exception.untilMs = until;
+      if (from !== undefined) exception.fromMs = from;
       if (ex.note !== undefined) exception.note = ex.note;
       for (const d of targets) {
         const list = exceptions.get(d.spec.id) ?? [];

@@ -274,6 +274,9 @@ function checkClosed(key: string, spec: unknown, at: KeyPath, env: ConditionEnv)
   });
 }
 
+/** The key of a `when` mapping that holds a list of mappings, any of which may hold. */
+export const ANY_OF = 'any_of';
+
 /** Compiles a `when:` mapping (AND of its keys). `{}` matches every event. */
 export function compileWhen(when: unknown, at: KeyPath, env: ConditionEnv): CompiledWhen {
   if (!isPlainObject(when)) {
@@ -284,6 +287,17 @@ export function compileWhen(when: unknown, at: KeyPath, env: ConditionEnv): Comp
   // `kind` first: it rejects most events for the price of one string compare.
   const keys = Object.keys(when).sort((a, b) => (a === 'kind' ? -1 : b === 'kind' ? 1 : 0));
   for (const key of keys) {
+    if (key === ANY_OF) {
+      // `any_of: [ {mapping}, {mapping} ]`: at least one of the mappings holds (OR across fields).
+      const list = when[key];
+      if (!Array.isArray(list) || list.length === 0) {
+        env.problem([...at, key], 'any_of takes a non-empty list of condition mappings');
+        continue;
+      }
+      const tests = list.map((m, i) => compileWhen(m, [...at, key, i], env).test);
+      fields.push({ read: (e) => e, test: (e) => tests.some((t) => t(e as VigieEvent)) });
+      continue;
+    }
     const bad = checkEventPath(key);
     if (bad) {
       env.problem([...at, key], bad, true);

@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { CompiledRule } from './compile-rule.js';
 import type { Finding } from './detectors/index.js';
 import { eventTime } from './event-time.js';
+import { formatDuration } from './text.js';
 import { buildAlert, nextIncident, type IncidentState } from './incident.js';
 import type { Engine, EvaluateContext } from './types.js';
 
@@ -18,6 +19,9 @@ interface Stored {
   i?: IncidentState;
 }
 const STATE_VERSION = 1;
+
+/** How far outside its window an exception is still mentioned in an alert it did not suppress. */
+const NEAR_MISS_MS = 7 * 86_400_000;
 
 function readStored(x: unknown): Stored | undefined {
   return typeof x === 'object' && x !== null && (x as Stored).v === STATE_VERSION ? (x as Stored) : undefined;
@@ -37,10 +41,46 @@ function laterExpiry(a: number | null | undefined, b: number | null | undefined)
   return Math.max(a, b);
 }
 
+/**
+ * What `input: alerts` rules see under `alert.*`: the alerts the other rules raised on the same
+ * event (one entry per alert, lists in the same order).
+ */
+export interface AlertFacts {
+  rules: string[];
+  categories: string[];
+  severities: string[];
+  tags: string[];
+  summaries: string[];
+}
+
+export type EventWithAlerts = VigieEvent & { alert?: AlertFacts };
+
+function factsOf(prev: AlertFacts | undefined, alerts: readonly Alert[], tagsOf: (rule: string) => readonly string[]): AlertFacts {
+  const list = (x: unknown): string[] => (Array.isArray(x) ? x.map(String) : []);
+  const f: AlertFacts = {
+    rules: list(prev?.rules),
+    categories: list(prev?.categories),
+    severities: list(prev?.severities),
+    tags: list(prev?.tags),
+    summaries: list(prev?.summaries),
+  };
+  for (const a of alerts) {
+    f.rules.push(a.rule);
+    f.categories.push(a.category);
+    f.severities.push(a.severity);
+    for (const t of tagsOf(a.rule)) if (!f.tags.includes(t)) f.tags.push(t);
+    f.summaries.push(`${a.rule}: ${a.summary}`);
+  }
+  return f;
+}
+
 /** Builds the engine over compiled rules; only enabled ones run, in id order. */
 export function createEngine(rules: readonly CompiledRule[], log: Logger): Engine {
   const sorted = [...rules].sort((a, b) => a.info.id.localeCompare(b.info.id));
   const enabled = sorted.filter((r) => r.info.enabled);
+  const tags = new Map(sorted.map((r) => [r.info.id, r.info.tags ?? []]));
+  const tagsOf = (rule: string) => tags.get(rule) ?? [];
+  const hasAlertRules = enabled.some((r) => r.input === 'alerts');
   // Rules that pin `kind` are only offered events of that kind.
   const byKind = new Map<string, CompiledRule[]>();
   const anyKind: CompiledRule[] = [];
@@ -61,8 +101,25 @@ export function createEngine(rules: readonly CompiledRule[], log: Logger): Engin
 
   function runRule(rule: CompiledRule, event: VigieEvent, t: number, ctx: EvaluateContext): Alert | undefined {
     if (!rule.when.test(event)) return undefined;
+    let nearMisses: string[] | undefined;
     for (const ex of rule.exceptions) {
-      if ((ex.untilMs === undefined || t < ex.untilMs) && ex.test(event)) return undefined;
+      const started = ex.fromMs === undefined || t >= ex.fromMs;
+      const ended = ex.untilMs !== undefined && t >= ex.untilMs;
+      if (started && !ended) {
+        if (ex.test(event)) return undefined;
+        continue;
+      }
+      // An exception that would have covered this event a few days earlier or later (a trip that
+      // ran over, or started early) is worth telling: the alert may be that trip.
+      const gap = ended ? t - ex.untilMs! : ex.fromMs! - t;
+      if (gap < NEAR_MISS_MS && ex.test(event)) {
+        const when = new Date(ended ? ex.untilMs! : ex.fromMs!).toISOString();
+        const what = ex.note ? `"${ex.note}"` : `at ${ex.where}`;
+        const line = ended
+          ? `An exception ${what} would have covered this event but ended at ${when}, ${formatDuration(gap)} before it.`
+          : `An exception ${what} would cover this event but only starts at ${when}, ${formatDuration(gap)} after it.`;
+        (nearMisses ??= []).push(line);
+      }
     }
     const parts: string[] = [];
     const labels: string[] = [];
@@ -84,6 +141,7 @@ export function createEngine(rules: readonly CompiledRule[], log: Logger): Engin
       const lines = findings.flatMap((f) => f.lines);
       incident = nextIncident(incident, rule.info.id, groupKey, event, t, rule.dedupeMs, evidence, lines);
       alert = buildAlert(rule, event, findings, incident);
+      if (nearMisses) alert.explanation = [...alert.explanation, ...nearMisses];
     }
     const unchanged = stored !== undefined && step.state === stored.d && incident === stored.i;
     if (!unchanged && (step.state !== undefined || incident !== undefined || stored !== undefined)) {
@@ -103,16 +161,38 @@ export function createEngine(rules: readonly CompiledRule[], log: Logger): Engin
     evaluate(event, ctx) {
       const t = eventTime(event);
       const alerts: Alert[] = [];
-      for (const rule of candidates(event.kind)) {
+      const run = (rule: CompiledRule, e: VigieEvent): Alert | undefined => {
         try {
-          const alert = runRule(rule, event, t, ctx);
-          if (alert) alerts.push(alert);
+          return runRule(rule, e, t, ctx);
         } catch (err) {
           // One broken rule must not blind the others.
           log.error({ err, rule: rule.info.id, event_id: event.id }, `Rule ${rule.info.id} failed on an event and was skipped for it.`);
+          return undefined;
+        }
+      };
+      const list = candidates(event.kind);
+      for (const rule of list) {
+        if (rule.input === 'alerts') continue;
+        const alert = run(rule, event);
+        if (alert) alerts.push(alert);
+      }
+      if (!hasAlertRules) return alerts;
+      // Second pass: chains and the onboarding audit see the alerts just raised on this event (and
+      // the alerts of the chain rules before them, so an exfiltration can follow a takeover).
+      let current: EventWithAlerts = alerts.length ? { ...event, alert: factsOf((event as EventWithAlerts).alert, alerts, tagsOf) } : event;
+      const second: Alert[] = [];
+      for (const rule of list) {
+        if (rule.input !== 'alerts') continue;
+        const alert = run(rule, current);
+        if (alert) {
+          second.push(alert);
+          current = { ...current, alert: factsOf(current.alert, [alert], tagsOf) };
         }
       }
-      return alerts;
+      // State that predates Vigie (the first snapshot) is reported once by the rule that collects it,
+      // not as one alert per finding.
+      if (second.length && event.details.change === 'present') return second;
+      return [...alerts, ...second];
     },
   };
 }

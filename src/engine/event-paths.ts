@@ -15,6 +15,8 @@ export const EVENT_ROOTS = [
   'network',
   'outcome',
   'details',
+  /** Only for rules with `input: alerts`: facts of the alerts other rules raised on the same event. */
+  'alert',
 ] as const;
 
 const ROOTS = new Set<string>(EVENT_ROOTS);

@@ -11,6 +11,9 @@ function str(v: unknown): string | undefined {
 
 /** A short plain-text description of what the event was, by kind. */
 function detailOf(e: VigieEvent): string | undefined {
+  // An event seen by a chain or audit rule is described by the alerts it raised.
+  const facts = (e as { alert?: { summaries?: unknown } }).alert;
+  if (facts && Array.isArray(facts.summaries) && facts.summaries.length) return facts.summaries.map(String).join('; ');
   const d = e.details;
   switch (e.kind) {
     case 'signin': {

@@ -1,4 +1,4 @@
-import { alertId, type Alert, type Evidence } from '../alerts/alert.js';
+import { alertId, SEVERITIES, type Alert, type Evidence } from '../alerts/alert.js';
 import { PROVIDERS, type VigieEvent } from '../events.js';
 import type { CompiledRule } from './compile-rule.js';
 import type { Finding } from './detectors/index.js';
@@ -69,12 +69,27 @@ export function nextIncident(
 
 const PROVIDER_KEYS = PROVIDERS.filter((p) => p !== 'vigie');
 
-/** The steps for the event's provider; all of them, labelled, when the provider is not one the rule knows. */
-function remediationFor(rule: CompiledRule, provider: string): string[] {
-  if ((PROVIDER_KEYS as readonly string[]).includes(provider)) {
-    return [...(rule.remediation[provider as (typeof PROVIDER_KEYS)[number]] ?? [])];
+/**
+ * The steps for the event's provider, filled with the alert's own values as plain text; all of
+ * them, labelled, when the provider is not one the rule knows.
+ */
+function remediationFor(rule: CompiledRule, event: VigieEvent, values: Record<string, unknown>): string[] {
+  const fill = (steps: readonly ((e: VigieEvent, v: Record<string, unknown>) => string)[] | undefined) => (steps ?? []).map((t) => t(event, values));
+  if ((PROVIDER_KEYS as readonly string[]).includes(event.provider)) {
+    return fill(rule.remediation[event.provider as (typeof PROVIDER_KEYS)[number]]);
   }
-  return PROVIDER_KEYS.flatMap((p) => (rule.remediation[p] ?? []).map((step) => `${p}: ${step}`));
+  return PROVIDER_KEYS.flatMap((p) => fill(rule.remediation[p]).map((step) => `${p}: ${step}`));
+}
+
+/** The rule's severity, raised by the first `escalate` entry the event matches. */
+function severityFor(rule: CompiledRule, event: VigieEvent): { severity: Alert['severity']; reason?: string } {
+  for (const e of rule.escalate) {
+    if (e.test(event)) {
+      const severity = SEVERITIES.indexOf(e.severity) > SEVERITIES.indexOf(rule.info.severity) ? e.severity : rule.info.severity;
+      return e.reason ? { severity, reason: e.reason } : { severity };
+    }
+  }
+  return { severity: rule.info.severity };
 }
 
 /** The DESIGN §6 alert for the incident, as of this event. */
@@ -83,7 +98,9 @@ export function buildAlert(rule: CompiledRule, event: VigieEvent, findings: read
   const current = findings.flatMap((f) => f.lines).map((l) => plainText(l, 600));
   // The opening facts stay first; a later event adds its own facts (a threshold grown, the trip back).
   const facts = current.join('\n') === incident.lines.join('\n') ? current : [...incident.lines, ...current];
+  const raised = severityFor(rule, event);
   const lines = [...facts, ...rule.explain.map((tpl) => tpl(event, values))].filter((l) => l !== '');
+  if (raised.reason) lines.push(`Severity ${raised.severity}: ${raised.reason}`);
   if (lines.length === 0) lines.push(`The ${event.kind} event of ${event.time} matched the rule's conditions.`);
   const aboutAccount = rule.groupBy.some((g) => g.path === 'account' || g.path === 'person');
   const alert: Alert = {
@@ -91,7 +108,7 @@ export function buildAlert(rule: CompiledRule, event: VigieEvent, findings: read
     rule: rule.info.id,
     title: rule.info.title,
     category: rule.info.category,
-    severity: rule.info.severity,
+    severity: raised.severity,
     status: 'firing',
     time: incident.first,
     last_time: incident.last,
@@ -99,7 +116,7 @@ export function buildAlert(rule: CompiledRule, event: VigieEvent, findings: read
     summary: rule.summary(event, values),
     explanation: lines,
     evidence: incident.evidence,
-    remediation: remediationFor(rule, event.provider),
+    remediation: remediationFor(rule, event, values),
   };
   if (aboutAccount) {
     alert.account = event.account;

@@ -27,6 +27,13 @@ export type Selector = z.infer<typeof selectorSchema>;
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
+/** `2025-11-01` means from the start of that day (UTC); a full ISO time is taken as is. */
+export function fromMs(text: string): number | undefined {
+  const end = untilMs(text);
+  if (end === undefined) return undefined;
+  return DATE_ONLY.test(text) ? end - 86_400_000 : end;
+}
+
 /** `2025-11-30` means until the end of that day (UTC); a full ISO time is taken as is. */
 export function untilMs(text: string): number | undefined {
   if (DATE_ONLY.test(text)) {
@@ -47,6 +54,8 @@ const exceptionSchema = z
     when: z.record(z.string(), z.unknown()),
     /** Checked when the overlay is applied, so a bad date does not hide the entry's other problems. */
     until: z.string().optional(),
+    /** Start of the window (a date means the start of that day, UTC); events before it are not excepted. */
+    from: z.string().optional(),
     note: z.string().optional(),
   })
   .refine((x) => x.rule !== undefined || x.tag !== undefined || x.category !== undefined, {

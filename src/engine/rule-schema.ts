@@ -54,6 +54,20 @@ export const ruleSchema = z.strictObject({
     .default({}),
   references: textList.default([]),
   tests: z.array(ruleTestSchema).default([]),
+  /**
+   * `alerts`: the rule runs after the others on each event and also sees `alert.*` (the rules,
+   * categories, severities, tags and summaries of the alerts just raised on it): attack chains and
+   * the onboarding audit. Alerts raised on `present` state that such a rule takes are folded into it.
+   */
+  input: z.enum(['events', 'alerts']).default('events'),
+  /** Raise the alert's severity when the event also matches these conditions (first match wins). */
+  escalate: z
+    .array(z.strictObject({ when: z.record(z.string(), z.unknown()), severity: z.enum(SEVERITIES), reason: z.string().min(1).optional() }))
+    .default([]),
+  /** For docs/rules.md: where the events come from and what licence they need, per provider. */
+  data_sources: z.array(z.string().min(1)).default([]),
+  /** For docs/rules.md: the usual innocent explanations. */
+  false_positives: z.array(z.string().min(1)).default([]),
 });
 export type RuleSpec = z.infer<typeof ruleSchema>;
 

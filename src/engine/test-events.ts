@@ -46,6 +46,8 @@ export function buildTestEvents(partials: readonly Record<string, unknown>[]): B
         return { ok: false, index: i, error: 'time must be an ISO time or "+<number><s|m|h|d>" after the test start' };
       }
       last = time;
+      // Inline tests of chain rules may give the alert facts other rules would have raised.
+      const { alert, ...rest } = p;
       const r = parseEvent({
         id: `test:${events.length + 1}`,
         kind: 'signin',
@@ -53,11 +55,11 @@ export function buildTestEvents(partials: readonly Record<string, unknown>[]): B
         source: 'test',
         account: 'alice@party.example',
         details: {},
-        ...p,
+        ...rest,
         time: new Date(time).toISOString(),
       });
       if (!r.ok) return { ok: false, index: i, error: r.error };
-      events.push(r.event);
+      events.push(alert === undefined ? r.event : ({ ...r.event, alert } as VigieEvent));
     }
   }
   return { ok: true, events };

@@ -1,5 +1,6 @@
 import type { Alert } from '../alerts/alert.js';
 import { routeAlert, type RouteConfig } from '../alerts/routing.js';
+import { activeSilence, type Silence } from '../alerts/silences.js';
 import type { Clock } from '../clock.js';
 import type { DetectorStateIO, Engine } from '../engine/types.js';
 import type { Enricher } from '../enrich/index.js';
@@ -24,6 +25,8 @@ export interface ProcessorOptions {
    * persist, and the store's JSON round trip would be most of the cost).
    */
   detectorState?: DetectorStateIO;
+  /** Alerts matching an active silence are recorded but not queued. */
+  silences?: readonly Silence[];
 }
 
 export interface ProcessResult {
@@ -34,6 +37,8 @@ export interface ProcessResult {
   alerts: Alert[];
   /** Alert ids recorded for the first time (and queued for delivery). */
   newAlertIds: string[];
+  /** The events that passed dedupe, as the connector gave them (metrics: kinds and lag). */
+  freshEvents?: VigieEvent[];
 }
 
 export interface Processor {
@@ -65,12 +70,14 @@ export function createProcessor(opts: ProcessorOptions): Processor {
           alerts.push(alert);
           if (store.upsertAlert(alert)) {
             newAlertIds.push(alert.id);
-            for (const r of routeAlert(alert, routes, receivers)) store.enqueue(alert.id, r);
+            const silence = activeSilence(alert, opts.silences ?? [], clock.now());
+            if (silence) opts.log.info({ alert_id: alert.id, rule: alert.rule, until: new Date(silence.until).toISOString() }, 'Alert recorded but not sent: a silence in the configuration covers it.');
+            else for (const r of routeAlert(alert, routes, receivers)) store.enqueue(alert.id, r);
           }
         }
       }
       cache?.flush();
-      return { received: events.length, fresh: todo.length, duplicates: events.length - todo.length, alerts, newAlertIds };
+      return { received: events.length, fresh: todo.length, duplicates: events.length - todo.length, alerts, newAlertIds, freshEvents: todo };
     },
   };
 }

@@ -1,23 +1,25 @@
-import { createHash, createHmac } from 'node:crypto';
-import type { Alert } from '../alerts/alert.js';
-import { plainText } from '../alerts/sanitize.js';
+import { createHmac } from 'node:crypto';
+import { messageKey, type Alert } from '../alerts/alert.js';
 import { systemClock, type Clock } from '../clock.js';
-import { VigieError } from '../errors.js';
+import { createJsonPoster } from './http-post.js';
 import type { Receiver, SendResult } from './receiver.js';
+
+export { classifyStatus, parseRetryAfter } from './http-post.js';
+
+export const WEBHOOK_FORMATS = ['vigie', 'alertmanager'] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
 export interface WebhookReceiverOptions {
   name: string;
   url: string;
   /** Standard Webhooks secret: `whsec_<base64 key>`, or any other string used as the raw key. */
   secret?: string;
+  /** `vigie` (default): `{"alerts": [...]}`; `alertmanager`: the Alertmanager webhook payload (version 4). */
+  format?: WebhookFormat;
   timeoutMs: number;
   fetch?: typeof fetch;
   clock?: Clock;
 }
-
-/** How much of an error response we read: enough for a reason, never a whole page. */
-const MAX_ERROR_BODY_BYTES = 4096;
-const MAX_REASON_BODY_CHARS = 200;
 
 /** The HMAC key of a Standard Webhooks secret. */
 export function webhookSigningKey(secret: string): Buffer {
@@ -29,168 +31,79 @@ export function signWebhook(secret: string, id: string, timestamp: number, body:
   return `v1,${createHmac('sha256', webhookSigningKey(secret)).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
-/** Retry-After as seconds or an HTTP-date, in ms from `now`; undefined when absent or unusable. */
-export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
-  if (value === null || value === undefined) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  if (!/[a-z]/i.test(v)) return undefined; // '-1', '1.5': neither form
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
+/** Alertmanager's "zero time": what it sends as `endsAt` for an alert still firing. */
+const ZERO_TIME = '0001-01-01T00:00:00Z';
 
-/** The Standard Webhooks classification of an HTTP status. */
-export function classifyStatus(status: number): 'ok' | 'retryable' | 'permanent' {
-  if (status >= 200 && status < 300) return 'ok';
-  if (status === 408 || status === 429 || status >= 500) return 'retryable';
-  return 'permanent';
-}
-
-/** One id per message, the same on every retry: the receiver's idempotency key. */
-function messageId(alerts: Alert[]): string {
-  if (alerts.length === 1) return alerts[0]!.id;
-  return createHash('sha256').update(alerts.map((a) => a.id).join('\n')).digest('hex').slice(0, 32);
-}
-
-/** The parts of the configuration an error page might echo back and that must not reach a log. */
-function secretsOf(url: URL, secret: string | undefined): string[] {
-  const out = new Set<string>();
-  const add = (v: string | undefined) => {
-    if (v && v.length >= 4) {
-      out.add(v);
-      out.add(safeDecode(v));
-    }
-  };
-  add(secret);
-  add(url.password);
-  add(url.search.slice(1));
-  for (const v of url.searchParams.values()) add(v);
-  if (url.pathname.length > 1) add(url.pathname);
-  for (const seg of url.pathname.split('/')) if (seg.length >= 16) add(seg);
-  // Longest first, so a value is never half-replaced by one of its own substrings.
-  return [...out].sort((a, b) => b.length - a.length);
-}
-
-function safeDecode(v: string): string {
-  try {
-    return decodeURIComponent(v);
-  } catch {
-    return v;
+function labelsOf(a: Alert): Record<string, string> {
+  const labels: Record<string, string> = { alertname: String(a.rule), rule: String(a.rule), severity: String(a.severity), category: String(a.category) };
+  for (const key of ['account', 'person', 'provider', 'source'] as const) {
+    const v = a[key];
+    if (typeof v === 'string' && v !== '') labels[key] = v;
   }
+  return labels;
 }
 
-function scrub(text: string, secrets: string[]): string {
-  let out = text;
-  for (const s of secrets) out = out.split(s).join('[redacted]');
-  return out;
-}
-
-async function readExcerpt(res: Response, secrets: string[]): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < MAX_ERROR_BODY_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } catch {
-    // A body that breaks off is still an answer; the status is what counts.
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-  const raw = Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES).toString('utf8');
-  return plainText(scrub(raw, secrets), MAX_REASON_BODY_CHARS);
-}
-
-function networkReason(err: unknown): string {
-  // undici wraps the socket error in `cause`; its code is informative and carries no URL.
-  const cause = (err as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-  const code = typeof cause?.code === 'string' ? cause.code : undefined;
-  if (code) return code;
-  const name = err instanceof Error ? err.name : 'error';
-  return plainText(name, 60);
+function common(maps: Array<Record<string, string>>): Record<string, string> {
+  const [first, ...rest] = maps;
+  if (!first) return {};
+  return Object.fromEntries(Object.entries(first).filter(([k, v]) => rest.every((m) => m[k] === v)));
 }
 
 /**
- * POSTs `{"alerts": [...]}` with Standard Webhooks headers. Redirects are never followed (a 3xx
- * is a permanent failure). Reasons name the target by origin only: the path and query of a
- * webhook URL are often its secret (Slack, Teams, Discord).
+ * The Alertmanager webhook payload (version 4), for consumers built for Alertmanager. The alert's
+ * text goes in annotations as plain strings; JSON keeps it inert and the consumer decides how to show it.
+ */
+export function alertmanagerPayload(alerts: Alert[], receiver: string, key: string): Record<string, unknown> {
+  const items = alerts.map((a) => ({
+    status: a.status === 'resolved' ? 'resolved' : 'firing',
+    labels: labelsOf(a),
+    annotations: {
+      title: String(a.title ?? ''),
+      summary: String(a.summary ?? ''),
+      description: (Array.isArray(a.explanation) ? a.explanation : []).map(String).join('\n'),
+      remediation: (Array.isArray(a.remediation) ? a.remediation : []).map(String).join('\n'),
+      count: String(a.count),
+      last_time: String(a.last_time ?? ''),
+    },
+    startsAt: a.time,
+    endsAt: a.status === 'resolved' ? a.last_time : ZERO_TIME,
+    generatorURL: '',
+    fingerprint: a.id,
+  }));
+  return {
+    version: '4',
+    groupKey: key,
+    truncatedAlerts: 0,
+    status: items.some((i) => i.status === 'firing') ? 'firing' : 'resolved',
+    receiver,
+    groupLabels: {},
+    commonLabels: common(items.map((i) => i.labels)),
+    commonAnnotations: {},
+    externalURL: '',
+    alerts: items,
+  };
+}
+
+/**
+ * POSTs `{"alerts": [...]}` (or the Alertmanager payload) with Standard Webhooks headers. The
+ * `webhook-id` is the alert id for one alert and a hash of the sorted ids for a group: the same
+ * on every retry, so that the consumer can drop copies.
  */
 export function createWebhookReceiver(opts: WebhookReceiverOptions): Receiver {
-  let url: URL;
-  try {
-    url = new URL(opts.url);
-  } catch {
-    throw new VigieError('CONFIG_INVALID', `Receiver "${opts.name}": the webhook url is not a valid URL.`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new VigieError('CONFIG_INVALID', `Receiver "${opts.name}": the webhook url must start with https:// or http://.`);
-  }
-  const secrets = secretsOf(url, opts.secret);
-  const baseHeaders: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'vigie' };
-  // fetch refuses URLs with credentials; send them as Basic auth instead.
-  if (url.username || url.password) {
-    const user = safeDecode(url.username);
-    const pass = safeDecode(url.password);
-    baseHeaders.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-    url.username = '';
-    url.password = '';
-  }
-  const target = url.href;
-  const origin = url.origin;
-  const doFetch = opts.fetch ?? fetch;
+  const poster = createJsonPoster({ name: opts.name, what: 'webhook', url: opts.url, timeoutMs: opts.timeoutMs, secrets: [opts.secret], ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.clock ? { clock: opts.clock } : {}) });
   const clock = opts.clock ?? systemClock;
+  const format = opts.format ?? 'vigie';
 
   return {
     name: opts.name,
     type: 'webhook',
     async send(alerts, ctx): Promise<SendResult> {
-      const body = JSON.stringify({ alerts });
-      const id = messageId(alerts);
+      const id = messageKey(alerts.map((a) => a.id));
+      const body = JSON.stringify(format === 'alertmanager' ? alertmanagerPayload(alerts, opts.name, id) : { alerts });
       const timestamp = Math.floor(clock.now() / 1000);
-      const headers: Record<string, string> = {
-        ...baseHeaders,
-        'webhook-id': id,
-        'webhook-timestamp': String(timestamp),
-      };
+      const headers: Record<string, string> = { 'webhook-id': id, 'webhook-timestamp': String(timestamp) };
       if (opts.secret) headers['webhook-signature'] = signWebhook(opts.secret, id, timestamp, body);
-
-      const timeout = AbortSignal.timeout(opts.timeoutMs);
-      const signal = AbortSignal.any([ctx.signal, timeout]);
-      let res: Response;
-      try {
-        res = await doFetch(target, { method: 'POST', headers, body, redirect: 'manual', signal });
-      } catch (err) {
-        if (timeout.aborted) return { status: 'retryable', reason: `no answer from ${origin} within ${opts.timeoutMs} ms` };
-        if (ctx.signal.aborted) return { status: 'retryable', reason: `sending to ${origin} was cancelled` };
-        return { status: 'retryable', reason: `cannot reach ${origin} (${networkReason(err)})` };
-      }
-
-      const kind = classifyStatus(res.status);
-      if (kind === 'ok') {
-        // Free the connection; the answer's content does not matter.
-        res.body?.cancel().catch(() => {});
-        return { status: 'ok' };
-      }
-      const excerpt = await readExcerpt(res, secrets);
-      const said = excerpt ? `: ${excerpt}` : '';
-      if (res.status >= 300 && res.status < 400) {
-        return { status: 'permanent', reason: `${origin} answered HTTP ${res.status} (a redirect; Vigie does not follow them, update the url)` };
-      }
-      if (kind === 'permanent') {
-        const hint = res.status === 410 ? ' (the endpoint is gone)' : res.status === 401 || res.status === 403 ? ' (check the credentials or secret)' : '';
-        return { status: 'permanent', reason: `${origin} answered HTTP ${res.status}${hint}${said}` };
-      }
-      const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), clock.now());
-      return {
-        status: 'retryable',
-        reason: `${origin} answered HTTP ${res.status}${said}`,
-        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-      };
+      return poster.post(body, headers, ctx);
     },
   };
 }

@@ -48,4 +48,10 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (source, stream)
   );
   `,
+  // 2: outbox rows sent together share a group key, so that a retry sends the same group under
+  // the same idempotency key (webhook-id, Message-ID).
+  `
+  ALTER TABLE outbox ADD COLUMN group_key TEXT;
+  CREATE INDEX outbox_group ON outbox (receiver, group_key);
+  `,
 ];

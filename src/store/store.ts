@@ -24,6 +24,8 @@ export interface OutboxRow {
   attempts: number;
   created_at: number;
   next_attempt_at: number;
+  /** Set when the row was first sent as part of a group; the group is retried as a whole. */
+  group_key: string | null;
   alert: Alert;
 }
 
@@ -258,7 +260,7 @@ export class Store {
   dueDeliveries(limit = 100, receivers?: readonly string[]): OutboxRow[] {
     const rows = this.db
       .prepare(
-        `SELECT o.seq, o.alert_id, o.receiver, o.attempts, o.created_at, o.next_attempt_at, a.body
+        `SELECT o.seq, o.alert_id, o.receiver, o.attempts, o.created_at, o.next_attempt_at, o.group_key, a.body
          FROM outbox o JOIN alerts a ON a.id = o.alert_id
          WHERE o.status = 'pending' AND o.next_attempt_at <= ? ORDER BY o.seq LIMIT ?`,
       )
@@ -266,6 +268,38 @@ export class Store {
     return rows
       .filter((r) => !receivers || receivers.includes(r.receiver))
       .map(({ body, ...r }) => ({ ...r, alert: JSON.parse(body) as Alert }));
+  }
+
+  /** The pending rows of one receiver's group, in queue order, with the alerts as stored now. */
+  groupDeliveries(receiver: string, groupKey: string): OutboxRow[] {
+    const rows = this.#sql(
+      `SELECT o.seq, o.alert_id, o.receiver, o.attempts, o.created_at, o.next_attempt_at, o.group_key, a.body
+       FROM outbox o JOIN alerts a ON a.id = o.alert_id
+       WHERE o.status = 'pending' AND o.receiver = ? AND o.group_key = ? ORDER BY o.seq`,
+    ).all(receiver, groupKey) as Array<Omit<OutboxRow, 'alert'> & { body: string }>;
+    return rows.map(({ body, ...r }) => ({ ...r, alert: JSON.parse(body) as Alert }));
+  }
+
+  /**
+   * Pending rows of one receiver never sent yet and in no group, created at or before
+   * `createdUpTo`, in queue order: the candidates for the next group.
+   */
+  ungroupedDeliveries(receiver: string, createdUpTo: number, limit: number): OutboxRow[] {
+    const rows = this.#sql(
+      `SELECT o.seq, o.alert_id, o.receiver, o.attempts, o.created_at, o.next_attempt_at, o.group_key, a.body
+       FROM outbox o JOIN alerts a ON a.id = o.alert_id
+       WHERE o.status = 'pending' AND o.receiver = ? AND o.group_key IS NULL AND o.attempts = 0 AND o.created_at <= ?
+       ORDER BY o.seq LIMIT ?`,
+    ).all(receiver, createdUpTo, limit) as Array<Omit<OutboxRow, 'alert'> & { body: string }>;
+    return rows.map(({ body, ...r }) => ({ ...r, alert: JSON.parse(body) as Alert }));
+  }
+
+  /** Fixes the membership of a group before its first send. */
+  setGroupKey(seqs: readonly number[], groupKey: string): void {
+    const st = this.#sql('UPDATE outbox SET group_key = ? WHERE seq = ?');
+    this.transaction(() => {
+      for (const seq of seqs) st.run(groupKey, seq);
+    });
   }
 
   /** The earliest `next_attempt_at` of a pending delivery, for the worker's timer. */

@@ -5,13 +5,13 @@ import { createEngine } from '../../src/engine/engine.js';
 import { loadRules } from '../../src/engine/load.js';
 import { createLogger } from '../../src/log.js';
 import type { VigieEvent } from '../../src/events.js';
-import { ev, MATCH_RULE, options, rulesDir } from './helpers.js';
+import { ev, MATCH_RULE, options, rulesDir, writeTemp } from './helpers.js';
 
 const H = 3_600_000;
 const T0 = Date.parse('2025-01-06T09:00:00Z');
 const iso = (ms: number) => new Date(T0 + ms).toISOString();
 const forward = (ms: number, over: Partial<VigieEvent> = {}) =>
-  ev({ kind: 'mailbox_rule', time: iso(ms), details: { change: 'created', external_targets: ['x@out.example'] }, ...over });
+  ev({ kind: 'mailbox_rule', time: iso(ms), details: { change: 'created', mechanism: 'exchange_inbox_rule', external_targets: ['x@out.example'], conditions: { from: ['a@b.example'] } }, ...over });
 
 function collect(engine: ReturnType<typeof loadEngine>, events: VigieEvent[], state: DetectorStateIO = createMemoryState({ serialize: true }), learning = false) {
   const all: Alert[] = [];
@@ -57,12 +57,14 @@ describe('engine', () => {
   });
 
   it('gives the steps for the event provider, or all of them labelled when the provider is not one the rule knows', () => {
-    const [m365] = collect(shipped, [forward(0)]);
+    const hiding = (over: Partial<VigieEvent>) =>
+      collect(shipped, [forward(0, { details: { change: 'created', mechanism: 'sieve', delete: true, name: 'x' }, ...over })]).find((a) => a.rule === 'forwarding.hiding-rule');
+    const m365 = hiding({});
     expect(m365!.remediation.some((s) => s.includes('Remove-InboxRule'))).toBe(true);
     expect(m365!.remediation.some((s) => s.includes('doveadm'))).toBe(false);
-    const [imap] = collect(shipped, [forward(0, { provider: 'imap' })]);
+    const imap = hiding({ provider: 'imap' });
     expect(imap!.remediation.some((s) => s.includes('doveadm kick'))).toBe(true);
-    const [vigie] = collect(shipped, [forward(0, { provider: 'vigie' })]);
+    const vigie = hiding({ provider: 'vigie' });
     expect(vigie!.remediation[0]).toMatch(/^microsoft-365: /);
     expect(vigie!.remediation.some((s) => s.startsWith('imap: '))).toBe(true);
   });
@@ -88,14 +90,17 @@ describe('engine', () => {
       },
     };
     collect(shipped, [ev({ outcome: 'failure', ip: '198.51.100.23', time: iso(0) }), forward(H)], state);
-    expect(writes.map((w) => [w.rule, w.group, w.expiresAt])).toEqual([
+    expect(writes.map((w) => [w.rule, w.group, w.expiresAt])).toEqual(expect.arrayContaining([
       ['login.brute-force', 'alice@party.example', T0 + 10 * 60_000],
       ['login.password-spray', '198.51.100.23', T0 + 30 * 60_000],
       ['forwarding.external-inbox-rule', 'alice@party.example', T0 + H + 24 * H],
-    ]);
+      // The chain rules remember the persistence step for their window.
+      ['incident.account-takeover', 'alice@party.example', T0 + H + 24 * H],
+      ['incident.exfiltration', 'alice@party.example', T0 + H + 72 * H],
+    ]));
     for (const w of writes) expect(JSON.parse(JSON.stringify(w.value))).toEqual(w.value);
     expect(mem.prune(T0 + 20 * 60_000)).toBe(1);
-    expect(mem.size).toBe(2);
+    expect(mem.size).toBe(writes.length - 1);
   });
 
   it('drops state written in another shape instead of misreading it', () => {
@@ -204,5 +209,50 @@ tests:
     const results = runRuleTests(options({ rulesDir: dir }));
     expect(results.filter((r) => !r.passed).map((r) => `${r.test}: ${r.message}`)).toEqual(['chain: no alert summary contains "6 min"; got: "alice@party.example: sign-in from abroad, then mail forwarded outside 1 min later"']);
     expect(loadEngine(options({ rulesDir: dir })).rules[0]).toMatchObject({ enabled: false, status: 'experimental' });
+  });
+});
+
+describe('engine: alert-input rules (chains, onboarding audit), escalation, params in conditions, remediation templates', () => {
+  const shipped = loadEngine(options());
+
+  it('folds findings on present state into one onboarding alert and returns no per-rule alert', () => {
+    const present = (id: string, details: Record<string, unknown>) => ev({ kind: 'mailbox_rule', time: iso(0), details: { change: 'present', mechanism: 'exchange_inbox_rule', rule_id: id, ...details } });
+    const alerts = collect(shipped, [present('a', { external_targets: ['x@out.example'] }), present('b', { delete: true, name: 'x' })]);
+    expect([...new Set(alerts.map((a) => a.rule))]).toEqual(['forwarding.onboarding-audit']);
+    expect(alerts.at(-1)!.count).toBe(2);
+  });
+
+  it('runs chain rules after the others and feeds them the alerts just raised', () => {
+    const alerts = collect(shipped, [
+      ev({ outcome: 'success', time: iso(0), geo: { country: 'FR' } }),
+      ev({ outcome: 'success', time: iso(8 * 24 * H), ip: '203.0.113.66', geo: { country: 'RU' } }),
+      forward(8 * 24 * H + H),
+    ]);
+    const incident = alerts.find((a) => a.rule === 'incident.account-takeover')!;
+    expect(incident.severity).toBe('critical');
+    expect(incident.explanation.some((l) => l.startsWith('Step 1') && l.includes('login.new-country'))).toBe(true);
+  });
+
+  it('raises severity with escalate and says why', () => {
+    const [a] = collect(shipped, [forward(0, { details: { change: 'created', mechanism: 'exchange_inbox_rule', external_targets: ['x@out.example'], delete: true } })]);
+    expect(a!.severity).toBe('critical');
+    expect(a!.explanation.at(-1)).toMatch(/^Severity critical: the rule also deletes/);
+  });
+
+  it('takes thresholds named in conditions from params, and an overlay can tune them', () => {
+    const bulk = (items: number) => ev({ kind: 'data_export', time: iso(0), details: { method: 'bulk_access', items, throttled: false } });
+    expect(collect(shipped, [bulk(300)])).toEqual([]);
+    const tuned = loadEngine(options({ overlays: [writeTemp('o.yml', 'overrides:\n  export.bulk-access:\n    params: { min_items: 200 }\n')] }));
+    expect(collect(tuned, [bulk(300)]).map((a) => a.rule)).toEqual(['export.bulk-access']);
+  });
+
+  it('reports an unknown $params reference at load', () => {
+    const dir = rulesDir({ 'forwarding/a.yml': MATCH_RULE('forwarding.a').replace('kind: mailbox_rule', 'kind: mailbox_rule\n  details.items: { gte: "$params.nope" }') });
+    expect(loadRules(options({ rulesDir: dir })).problems.map((p) => p.message)).toContainEqual(expect.stringMatching(/unknown param "nope"/));
+  });
+
+  it('fills remediation with the alert values as plain text, never evaluated', () => {
+    const [a] = collect(shipped, [forward(0, { details: { change: 'created', mechanism: 'exchange_inbox_rule', name: '{account}\n<b>', external_targets: ['x@out.example'], conditions: { from: ['a'] } } })]);
+    expect(a!.remediation.join('\n')).toContain('Remove-InboxRule -Mailbox alice@party.example -Identity "{account} <b>"');
   });
 });

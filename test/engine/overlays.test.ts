@@ -138,7 +138,7 @@ describe('overlays', () => {
     const { log, lines } = captureLog();
     const engine = loadEngine(options({ overlays: [o], log, clock: fixedClock('2025-01-05T00:00:00Z') }));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: 'warn', until: '2024-12-31', msg: `The exception at ${o}:6 expired on 2024-12-31 and is ignored.` });
+    expect(lines[0]).toMatchObject({ level: 'warn', until: '2024-12-31', msg: `The exception at ${o}:6 expired on 2024-12-31; it only applies to events before then.` });
 
     const state = createMemoryState();
     const signin = (day: number, country: string) =>

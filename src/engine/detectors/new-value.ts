@@ -4,6 +4,7 @@ import { compileAccessor, type Accessor } from '../event-paths.js';
 import { evidenceOf } from '../evidence.js';
 import { formatDuration, listText } from '../text.js';
 import { durationOrZeroParam, durationParam, eventPathParam } from './params.js';
+import type { Predicate } from '../conditions.js';
 import { parseParams, type Detector } from './types.js';
 
 const schema = z.strictObject({
@@ -15,6 +16,17 @@ const schema = z.strictObject({
   min_history: durationOrZeroParam.prefault('7d'),
   /** Values kept per group; the least recently seen go first. */
   max_values: z.number().int().min(1).max(10_000).default(200),
+  /**
+   * Learn from every event that passes `when`, but only report a new value on events that also
+   * pass these conditions (learn IPs from sign-ins, alert on a download from a new one).
+   */
+  alert_if: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * A value first seen less than this long ago still counts as new (default 0: new only the first
+   * time). With `alert_if`, the attacker's own sign-in from an address must not make the download
+   * that follows it from the same address look familiar.
+   */
+  new_for: durationOrZeroParam.prefault('0s'),
 });
 
 export interface NewValueParams {
@@ -23,15 +35,20 @@ export interface NewValueParams {
   lookbackMs: number;
   minHistoryMs: number;
   maxValues: number;
+  alertIf?: Predicate;
+  newForMs: number;
 }
 
 const HOUR_MS = 3_600_000;
 
-/** `first`: earliest event time of the group. `vals`: [value, last seen] pairs within the lookback. */
+/**
+ * `first`: earliest event time of the group. `vals`: [value, last seen] pairs within the lookback,
+ * with the first-seen time as a third element when `new_for` is set.
+ */
 export interface NewValueState {
   first: number;
   last: number;
-  vals: [string, number][];
+  vals: ([string, number] | [string, number, number])[];
 }
 
 function valuesOf(x: unknown): string[] {
@@ -56,35 +73,48 @@ export const newValueDetector: Detector<NewValueParams, NewValueState> = {
   prepare(raw, ctx) {
     const p = parseParams(schema, raw, ctx);
     if (!p) return undefined;
-    return {
+    const out: NewValueParams = {
       field: p.field,
       read: compileAccessor(p.field),
       lookbackMs: p.lookback,
       minHistoryMs: p.min_history,
       maxValues: p.max_values,
+      newForMs: p.new_for,
     };
+    if (p.alert_if) out.alertIf = ctx.compileWhen(p.alert_if, ['alert_if']).test;
+    return out;
   },
   step(state, event, p, group) {
     const values = valuesOf(p.read(event));
     if (values.length === 0) return { state, expiresAt: state ? state.last + p.lookbackMs : null, findings: [] };
     const t = eventTime(event);
     // Known values seen within the hour: nothing worth writing back (most sign-ins of a replay).
-    if (state && t >= state.first && t - state.last < HOUR_MS && values.every((v) => state.vals.some(([k, s]) => k === v && t - s < HOUR_MS))) {
+    if (p.newForMs === 0 && state && t >= state.first && t - state.last < HOUR_MS && values.every((v) => state.vals.some(([k, s]) => k === v && t - s < HOUR_MS))) {
       return { state, expiresAt: state.last + p.lookbackMs, findings: [] };
     }
     const last = Math.max(state?.last ?? t, t);
     const first = Math.min(state?.first ?? t, t);
-    const known = new Map((state?.vals ?? []).filter(([, s]) => s >= last - p.lookbackMs));
-    const baseline = [...known.keys()].sort();
-    const fresh = values.filter((v) => !known.has(v));
-    for (const v of values) known.set(v, Math.max(known.get(v) ?? t, t));
-    let vals = [...known.entries()];
+    const known = new Map<string, [number, number | undefined]>(
+      (state?.vals ?? []).filter(([, s]) => s >= last - p.lookbackMs).map(([k, s, f]) => [k, [s, f]]),
+    );
+    const stillNew = (v: string) => {
+      const f = known.get(v)?.[1];
+      return p.newForMs > 0 && f !== undefined && t - f < p.newForMs;
+    };
+    const fresh = values.filter((v) => !known.has(v) || stillNew(v));
+    const baseline = [...known.keys()].filter((k) => !fresh.includes(k) && !stillNew(k)).sort();
+    for (const v of values) {
+      const prev = known.get(v);
+      known.set(v, [Math.max(prev?.[0] ?? t, t), p.newForMs > 0 ? Math.min(prev?.[1] ?? t, t) : undefined]);
+    }
+    let vals: NewValueState['vals'] = [...known.entries()].map(([k, [s, f]]) => (f === undefined ? [k, s] : [k, s, f]));
     if (vals.length > p.maxValues) vals = vals.sort((a, b) => b[1] - a[1]).slice(0, p.maxValues);
     const next: NewValueState = { first, last, vals };
     const expiresAt = last + p.lookbackMs;
     const historyMs = t - (state?.first ?? t);
     // No baseline yet, or not enough of it: learn silently.
     if (fresh.length === 0 || baseline.length === 0 || historyMs < p.minHistoryMs) return { state: next, expiresAt, findings: [] };
+    if (p.alertIf && !p.alertIf(event)) return { state: next, expiresAt, findings: [] };
     const history = formatDuration(historyMs);
     const lookback = formatDuration(p.lookbackMs);
     return {

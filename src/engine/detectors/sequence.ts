@@ -7,11 +7,14 @@ import { formatDuration, formatTime } from '../text.js';
 import { durationParam } from './params.js';
 import { parseParams, type Detector, type Finding } from './types.js';
 
+/** One mapping of conditions, or a list of mappings of which any may hold (checked by compileWhen). */
+const step = z.custom<Record<string, unknown> | Record<string, unknown>[]>((v) => v !== undefined, { message: 'is required' });
+
 const schema = z.strictObject({
-  /** Conditions of step A (same language as `when`). */
-  first: z.record(z.string(), z.unknown()),
+  /** Conditions of step A (same language as `when`); a list means any of the mappings. */
+  first: step,
   /** Conditions of step B. */
-  then: z.record(z.string(), z.unknown()),
+  then: step,
   /** B must happen at most this long after A. */
   within: durationParam,
 });
@@ -44,9 +47,13 @@ function finding(a: Step, b: Step, withinMs: number, group: string): Finding {
   const gap = formatDuration(b.t - a.t);
   const window = formatDuration(withinMs);
   const what = (s: Step) => `${s.ev.detail ?? s.ev.kind}${s.ev.ip ? ` from ${s.ev.ip}` : ''}`;
+  const where = (s: Step) => [s.ev.ip, [s.ev.city, s.ev.country].filter(Boolean).join(', ')].filter(Boolean).join(' ');
   return {
     lines: [
       `For ${group}: ${what(a)} at ${formatTime(a.t)}, then ${what(b)} at ${formatTime(b.t)}, ${gap} apart (window: ${window}).`,
+      // The chain step by step, for the person who has to act on it.
+      `Step 1, ${formatTime(a.t)}: ${a.ev.detail ?? a.ev.kind}${where(a) ? ` (${where(a)})` : ''}.`,
+      `Step 2, ${formatTime(b.t)}: ${b.ev.detail ?? b.ev.kind}${where(b) ? ` (${where(b)})` : ''}.`,
     ],
     evidence: [a.ev, b.ev],
     values: { first_time: formatTime(a.t), then_time: formatTime(b.t), gap, window },
@@ -60,9 +67,15 @@ export const sequenceDetector: Detector<SequenceParams, SequenceState> = {
   prepare(raw, ctx) {
     const p = parseParams(schema, raw, ctx);
     if (!p) return undefined;
+    const compile = (spec: Record<string, unknown> | Record<string, unknown>[], key: string): Predicate => {
+      if (!Array.isArray(spec)) return ctx.compileWhen(spec, [key]).test;
+      if (spec.length === 0) ctx.problem([key], 'an empty list matches nothing');
+      const tests = spec.map((m, i) => ctx.compileWhen(m, [key, i]).test);
+      return (e) => tests.some((t) => t(e));
+    };
     return {
-      first: ctx.compileWhen(p.first, ['first']).test,
-      then: ctx.compileWhen(p.then, ['then']).test,
+      first: compile(p.first, 'first'),
+      then: compile(p.then, 'then'),
       withinMs: p.within,
     };
   },

@@ -5,6 +5,7 @@ import { compileAccessor, type Accessor } from '../event-paths.js';
 import { evidenceOf, mergeEvidence } from '../evidence.js';
 import { formatDuration, formatTime, listText, plainText } from '../text.js';
 import { durationParam, eventPathParam } from './params.js';
+import type { Predicate } from '../conditions.js';
 import { parseParams, type Detector } from './types.js';
 
 const schema = z.strictObject({
@@ -13,12 +14,18 @@ const schema = z.strictObject({
   within: durationParam,
   /** Count distinct values of this event path instead of events (password spray: `account`). */
   distinct: eventPathParam.optional(),
+  /**
+   * Count mode only: events that also pass these conditions are not counted; one of them fires
+   * when the window before it holds `count` counted events (a success after many failures).
+   */
+  trigger_if: z.record(z.string(), z.unknown()).optional(),
 });
 
 export interface ThresholdParams {
   count: number;
   withinMs: number;
   distinct?: { path: string; read: Accessor };
+  trigger?: Predicate;
 }
 
 /**
@@ -80,6 +87,10 @@ export const thresholdDetector: Detector<ThresholdParams, ThresholdState> = {
     if (!p) return undefined;
     const out: ThresholdParams = { count: p.count, withinMs: p.within };
     if (p.distinct) out.distinct = { path: p.distinct, read: compileAccessor(p.distinct) };
+    if (p.trigger_if) {
+      if (p.distinct) ctx.problem(['trigger_if'], 'trigger_if cannot be combined with distinct');
+      else out.trigger = ctx.compileWhen(p.trigger_if, ['trigger_if']).test;
+    }
     return out;
   },
   step(state, event, p, group) {
@@ -134,11 +145,30 @@ export const thresholdDetector: Detector<ThresholdParams, ThresholdState> = {
       };
     }
 
+    if (p.trigger?.(event)) {
+      const before = (state?.t ?? []).filter((s) => s <= t && s >= t - p.withinMs);
+      if (before.length < p.count) return { state, expiresAt: state ? state.max + p.withinMs : null, findings: [] };
+      const first = before[0]!;
+      const span = formatDuration(t - first);
+      const next: ThresholdState = { max, ev, t: (state?.t ?? []).filter((s) => s > t) };
+      return {
+        state: next,
+        expiresAt: max + p.withinMs,
+        findings: [
+          {
+            lines: [`${before.length} counted events in the ${span} before this one for ${group} (threshold: ${p.count} within ${window}).`],
+            evidence: ev,
+            values: { count: before.length, threshold: p.count, window, span, first: formatTime(first), last: formatTime(t) },
+          },
+        ],
+      };
+    }
     let times = insertSorted((state?.t ?? []).filter((s) => s >= horizon), t);
     if (times.length > cap) times = times.slice(times.length - cap);
     const next: ThresholdState = { max, t: times, ev };
     const best = fullestWindow(times, t, p.withinMs);
-    if (best.n < p.count) return { state: next, expiresAt: max + p.withinMs, findings: [] };
+    // With a trigger, counted events only build up the window; the trigger fires.
+    if (p.trigger || best.n < p.count) return { state: next, expiresAt: max + p.withinMs, findings: [] };
     const atLeast = times.length >= cap ? 'at least ' : '';
     const span = formatDuration(best.last - best.first);
     return {

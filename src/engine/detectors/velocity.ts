@@ -4,6 +4,7 @@ import { eventTime } from '../event-time.js';
 import { evidenceOf } from '../evidence.js';
 import { distanceKm, MAX_DISTANCE_KM } from '../geo-distance.js';
 import { formatDuration, formatInteger, formatTime } from '../text.js';
+import type { Predicate } from '../conditions.js';
 import { parseParams, type Detector, type Finding } from './types.js';
 
 const schema = z.strictObject({
@@ -11,11 +12,19 @@ const schema = z.strictObject({
   min_km: z.number().min(0).max(20_000).default(500),
   /** Faster than an airliner. */
   max_kmh: z.number().positive().max(100_000).default(900),
+  /**
+   * Events whose location is a guess (a phone behind its carrier's regional gateway, a hosting
+   * network): a pair involving one must span at least `uncertain_min_km` to count.
+   */
+  uncertain_if: z.record(z.string(), z.unknown()).optional(),
+  uncertain_min_km: z.number().min(0).max(20_000).default(1500),
 });
 
 export interface VelocityParams {
   minKm: number;
   maxKmh: number;
+  uncertain?: Predicate;
+  uncertainMinKm: number;
 }
 
 interface Point {
@@ -23,6 +32,8 @@ interface Point {
   lat: number;
   lon: number;
   ev: Evidence;
+  /** Location less certain (see `uncertain_if`). */
+  u?: 1;
 }
 
 /** The last few geolocated events of the group, oldest first (a few, so late arrivals still pair up). */
@@ -45,7 +56,8 @@ function where(ev: Evidence, p: Point): string {
 
 function compare(a: Point, b: Point, p: VelocityParams, group: string): Finding | undefined {
   const km = distanceKm(a.lat, a.lon, b.lat, b.lon);
-  if (km < p.minKm) return undefined;
+  const uncertain = a.u === 1 || b.u === 1;
+  if (km < (uncertain ? Math.max(p.minKm, p.uncertainMinKm) : p.minKm)) return undefined;
   const elapsed = b.t - a.t;
   const kmh = km / (Math.max(elapsed, MIN_ELAPSED_MS) / 3_600_000);
   if (kmh <= p.maxKmh) return undefined;
@@ -58,6 +70,9 @@ function compare(a: Point, b: Point, p: VelocityParams, group: string): Finding 
     lines: [
       `${from} → ${to}: ${distance} in ${took} = ${speed} for ${group} (limit: ${formatInteger(p.maxKmh)} km/h beyond ${formatInteger(p.minKm)} km).`,
       `Previous: ${formatTime(a.t)} from ${where(a.ev, a)}; next: ${formatTime(b.t)} from ${where(b.ev, b)}.`,
+      ...(uncertain
+        ? [`One side is a mobile carrier or hosting network whose location is approximate, so only hops beyond ${formatInteger(Math.max(p.minKm, p.uncertainMinKm))} km count.`]
+        : []),
     ],
     evidence: [a.ev, b.ev],
     values: { from, to, distance, elapsed: took, speed, limit: `${formatInteger(p.maxKmh)} km/h` },
@@ -73,7 +88,10 @@ export const velocityDetector: Detector<VelocityParams, VelocityState> = {
   values: ['from', 'to', 'distance', 'elapsed', 'speed', 'limit'],
   prepare(raw, ctx) {
     const p = parseParams(schema, raw, ctx);
-    return p ? { minKm: p.min_km, maxKmh: p.max_kmh } : undefined;
+    if (!p) return undefined;
+    const out: VelocityParams = { minKm: p.min_km, maxKmh: p.max_kmh, uncertainMinKm: p.uncertain_min_km };
+    if (p.uncertain_if) out.uncertain = ctx.compileWhen(p.uncertain_if, ['uncertain_if']).test;
+    return out;
   },
   step(state, event, p, group) {
     const lat = event.geo?.lat;
@@ -86,6 +104,7 @@ export const velocityDetector: Detector<VelocityParams, VelocityState> = {
       return { state, expiresAt: expire(pts), findings: [] };
     }
     const cur: Point = { t: eventTime(event), lat, lon, ev: evidenceOf(event) };
+    if (p.uncertain?.(event)) cur.u = 1;
     let i = pts.length;
     while (i > 0 && pts[i - 1]!.t > cur.t) i--;
     const prev = pts[i - 1];
