@@ -20,7 +20,7 @@ import { createDeliveryWorker } from './alerts/delivery.js';
 import type { RouteConfig } from './alerts/routing.js';
 import { systemClock, type Clock } from './clock.js';
 import { loadConfig, type ComponentType, type VigieConfig } from './config/load.js';
-import { createMemoryState, loadEngine } from './engine/index.js';
+import { createMemoryState, loadEngine, type LoadEngineOptions } from './engine/index.js';
 import type { Engine } from './engine/types.js';
 import { createEnricher } from './enrich/index.js';
 import { enrichOptionsFromConfig } from './enrich/from-config.js';
@@ -89,6 +89,17 @@ function buildConnector(entry: ConnectorEntry, config: VigieConfig, formats: For
   }
 }
 
+/** What the engine needs from a config: the rules folder, the overlays, and the lists the config feeds. */
+export function engineOptions(config: VigieConfig, clock: Clock, log: Logger): LoadEngineOptions {
+  return {
+    rulesDir: config.rules.dir ?? SHIPPED_RULES_DIR,
+    overlays: config.rules.overlays,
+    lists: { 'sensitive-mailboxes': config.organisation.sensitive_mailboxes },
+    clock,
+    log,
+  };
+}
+
 export interface AppOptions {
   clock?: Clock;
   log: Logger;
@@ -126,7 +137,7 @@ export function buildApp(config: VigieConfig, opts: AppOptions): App {
   // Rules and receivers are built before the store opens: a bad config never touches the state.
   const engine =
     opts.engine ??
-    loadEngine({ rulesDir: config.rules.dir ?? SHIPPED_RULES_DIR, overlays: config.rules.overlays, clock, log: log.child({ component: 'engine' }) });
+    loadEngine(engineOptions(config, clock, log.child({ component: 'engine' })));
   const receivers = new Map<string, Receiver>();
   if (opts.withReceivers !== false) {
     for (const r of config.receivers) receivers.set(r.name, buildReceiver(r, { clock, locale: config.organisation.locale, ...(opts.write ? { write: opts.write } : {}) }));

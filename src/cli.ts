@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { buildApp, readConfig } from './app.js';
+import { buildApp, engineOptions, readConfig } from './app.js';
 import { renderAlertText } from './alerts/render-text.js';
 import { formatTestAlertResults, sendTestAlert } from './alerts/test-alert.js';
 import type { Alert } from './alerts/alert.js';
@@ -17,6 +17,7 @@ import { Runner } from './pipeline/runner.js';
 import { createScheduler } from './pipeline/scheduler.js';
 import { startHealthServer, watchReadiness, type HealthServer } from './server.js';
 import { formatSummary, replay } from './replay.js';
+import { renderRulesDoc } from './rules-docs.js';
 
 /** Exit codes (DESIGN §7): 0 ok, 1 bad input or config, 2 runtime failure. */
 const EXIT_OK = 0;
@@ -169,12 +170,7 @@ export function buildProgram(io: Io = stdio, log: Logger = createLogger()): { pr
         problems.push(...err.problems);
       }
       problems.push(
-        ...checkRules({
-          rulesDir: config?.rules.dir ?? SHIPPED_RULES_DIR,
-          overlays: config?.rules.overlays ?? [],
-          clock: systemClock,
-          log,
-        }),
+        ...checkRules(config ? engineOptions(config, systemClock, log) : { rulesDir: SHIPPED_RULES_DIR, overlays: [], clock: systemClock, log }),
       );
       if (problems.length) {
         io.err(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'} found:\n`);
@@ -281,8 +277,14 @@ export function buildProgram(io: Io = stdio, log: Logger = createLogger()): { pr
     .option('-c, --config <file>', 'configuration file (for overlays)')
     .action((o: { config?: string }) => {
       const config = o.config || fs.existsSync(configPath(undefined)) ? loadOrExplain(configPath(o.config)) : defaultConfig();
-      const engine = loadEngine({ rulesDir: config.rules.dir ?? SHIPPED_RULES_DIR, overlays: config.rules.overlays, clock: systemClock, log });
+      const engine = loadEngine(engineOptions(config, systemClock, log));
       io.out(`${formatRulesList(engine)}\n`);
+    });
+  rules
+    .command('docs')
+    .description('print the rule reference (docs/rules.md) generated from rules/')
+    .action(() => {
+      io.out(renderRulesDoc(SHIPPED_RULES_DIR));
     });
   rules
     .command('test')

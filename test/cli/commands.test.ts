@@ -52,7 +52,9 @@ describe('vigie replay', () => {
     expect(alert.explanation.length).toBeGreaterThan(0);
     expect(alert.evidence[0]).toMatchObject({ event_id: 'microsoft-365:audit:fwd-1', kind: 'mailbox_rule', ip: '198.51.100.7' });
     expect(alert.remediation.length).toBeGreaterThan(0);
-    expect(r.stderr).toMatch(/Replayed 4 records from 1 file: 2 events, 1 duplicates, 1 skipped\. 1 alert \(1 high\)\./);
+    // A forwarding rule with no condition forwards everything: escalated to critical.
+    expect(alert.severity).toBe('critical');
+    expect(r.stderr).toMatch(/Replayed 4 records from 1 file: 2 events, 1 duplicates, 1 skipped\. 1 alert \(1 critical\)\./);
   });
 
   it('gives the same alert ids on every replay of the same input', async () => {
@@ -135,7 +137,8 @@ describe('vigie demo', () => {
   it('prints readable alerts for the bundled story', async () => {
     const r = await runCli(['demo']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/\[HIGH\] forwarding\.external-inbox-rule/);
+    expect(r.stdout).toMatch(/\[CRITICAL\] forwarding\.external-inbox-rule/);
+    expect(r.stdout).toMatch(/\[CRITICAL\] incident\.account-takeover/);
     expect(r.stdout).toMatch(/What to do:/);
     expect(r.stdout).toMatch(/\d+ alerts? \(/);
   });
@@ -154,6 +157,7 @@ connectors:
   - { name: exports, type: file, paths: [./run-events.jsonl], schedule: "*/5 * * * * *" }
 receivers:
   - { name: hook, type: webhook, url: "${hook.url}" }
+delivery: { group_wait: 1s }
 `,
     );
     let pid = 0;

@@ -45,7 +45,7 @@ receivers:
     type: webhook
     url: ${hook.url}
     secret: whsec_${Buffer.from('crash-test-secret').toString('base64')}
-delivery: { initial_backoff: 1s, max_backoff: 2s }
+delivery: { initial_backoff: 1s, max_backoff: 2s, group_wait: 0s }
 `;
   const file = path.join(dir, 'vigie.yml');
   fs.writeFileSync(file, config);

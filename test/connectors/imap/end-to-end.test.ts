@@ -51,6 +51,11 @@ function alertsReceived(): Alert[] {
 
 describe('IMAP connector through `vigie once`', () => {
   it('alerts once on an external Sieve redirect, not on an internal one, and records a later change as an update', async () => {
+    // A first run with no script: the onboarding snapshot is empty, so what follows is "created".
+    const baseline = await runCli(['once', '-c', config]);
+    expect(baseline.code, baseline.stderr).toBe(0);
+    expect(alertsReceived()).toEqual([]);
+
     await dovecot.doveadm(['sieve', 'put', '-u', 'alice', '-a', 'roundcube'], 'require ["copy"];\nif header :contains "subject" "budget" { redirect :copy "someone@outside.example"; }\n');
     await dovecot.doveadm(['sieve', 'put', '-u', 'bob', '-a', 'roundcube'], 'redirect "secretariat@party.example";\n');
 
