@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Alert } from '../alerts/alert.js';
 import type { Clock } from '../clock.js';
 import { SourceError, VigieError, errorMessage } from '../errors.js';
 import { eventTimeMs, type VigieEvent } from '../events.js';
@@ -6,7 +7,7 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import type { Connector, LogStream, StateStream, Stream, StreamContext } from './connector.js';
 import { failpoint } from './failpoint.js';
-import type { Processor } from './process.js';
+import type { ProcessResult, Processor } from './process.js';
 import { diffScope } from './snapshot-diff.js';
 
 export interface RunnerOptions {
@@ -16,6 +17,20 @@ export interface RunnerOptions {
   log: Logger;
   /** Called after each committed page that queued alerts, so delivery starts at once. */
   onCommit?: () => void;
+  /** Called after every committed page (metrics): the events that passed dedupe and the new alerts. */
+  onPage?: (page: PageReport) => void;
+  /** Called when a run ends, whether it succeeded or failed (metrics). */
+  onRun?: (run: { source: string; stream: string; ok: boolean; durationMs: number; error?: string }) => void;
+}
+
+export interface PageReport {
+  source: string;
+  stream: string;
+  /** Events that passed dedupe (the page's fresh events). */
+  events: readonly VigieEvent[];
+  duplicates: number;
+  /** Alerts recorded for the first time by this page. */
+  newAlerts: readonly Alert[];
 }
 
 export interface StreamSettings {
@@ -84,6 +99,9 @@ export class Runner {
       backfillMs: settings.backfillMs,
       overlapMs: settings.overlapMs,
     };
+    const started = this.#opts.clock.now();
+    const ran = (ok: boolean, error?: string) =>
+      this.#opts.onRun?.({ source: connector.name, stream: stream.name, ok, durationMs: this.#opts.clock.now() - started, ...(error !== undefined ? { error } : {}) });
     try {
       const report =
         stream.kind === 'log'
@@ -92,11 +110,13 @@ export class Runner {
       store.recordStreamResult(connector.name, stream.name);
       const { source: _s, stream: _t, ...counts } = report;
       log.info(counts, 'Stream run finished.');
+      ran(true);
       return report;
     } catch (err) {
       const message = errorMessage(err);
       store.recordStreamResult(connector.name, stream.name, message);
       this.#reportFailure(connector, stream, message);
+      ran(false, message);
       log.error({ error: message, code: err instanceof VigieError ? err.code : undefined }, 'Stream run failed; its cursor did not move past the last committed page.');
       throw err instanceof VigieError ? err : new SourceError('SOURCE_FAILED', `${lockName}: ${message}`, { cause: err });
     } finally {
@@ -134,6 +154,7 @@ export class Runner {
       report.duplicates += result.duplicates;
       report.newAlerts += result.newAlertIds.length;
       if (result.newAlertIds.length) this.#opts.onCommit?.();
+      this.#pageDone(connector, stream, result);
       // SIGTERM: the page in hand is committed; stop before fetching the next one.
       if (ctx.signal.aborted) break;
     }
@@ -163,11 +184,29 @@ export class Runner {
       report.duplicates += result.duplicates;
       report.newAlerts += result.newAlertIds.length;
       if (result.newAlertIds.length) this.#opts.onCommit?.();
+      this.#pageDone(connector, stream, result);
       if (ctx.signal.aborted) return report;
     }
     // Only a complete snapshot ends the onboarding audit: an interrupted first run stays "first".
     store.setCursor(connector.name, stream.name, { snapshot_at: new Date(clock.now()).toISOString() });
     return report;
+  }
+
+  #pageDone(connector: Connector, stream: Stream, result: ProcessResult): void {
+    const onPage = this.#opts.onPage;
+    if (!onPage) return;
+    try {
+      const fresh = new Set(result.newAlertIds);
+      onPage({
+        source: connector.name,
+        stream: stream.name,
+        events: result.freshEvents ?? [],
+        duplicates: result.duplicates,
+        newAlerts: result.alerts.filter((a) => fresh.delete(a.id)),
+      });
+    } catch (err) {
+      this.#opts.log.warn({ error: errorMessage(err) }, 'A page observer failed; the page itself is committed.');
+    }
   }
 
   /**

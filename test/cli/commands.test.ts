@@ -158,6 +158,7 @@ connectors:
 receivers:
   - { name: hook, type: webhook, url: "${hook.url}" }
 delivery: { group_wait: 1s }
+server: { listen: "127.0.0.1:0" }
 `,
     );
     let pid = 0;
