@@ -36,6 +36,13 @@ export interface Network {
   anonymizer?: boolean;
   mobile?: boolean;
   trusted?: boolean;
+  /** Set by enrichment: a Tor exit, a commercial VPN's network. */
+  tor?: boolean;
+  vpn?: boolean;
+  /** Set by enrichment: `tor`, `vpn` or `hosting` when the sign-in came through one (and not a trusted network). */
+  via?: string;
+  /** Set by enrichment: `AS<number>`, for display. */
+  as_label?: string;
 }
 
 export interface VigieEvent {
@@ -97,6 +104,10 @@ export const eventSchema = z
         anonymizer: z.boolean().optional(),
         mobile: z.boolean().optional(),
         trusted: z.boolean().optional(),
+        tor: z.boolean().optional(),
+        vpn: z.boolean().optional(),
+        via: z.enum(['tor', 'vpn', 'hosting']).optional(),
+        as_label: z.string().max(16).optional(),
       })
       .strict()
       .optional(),
