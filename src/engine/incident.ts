@@ -18,6 +18,9 @@ export interface IncidentState {
   evidence: Evidence[];
   /** The detector's lines when the incident opened: the facts that made it fire first. */
   lines: string[];
+  /** The highest severity an event of this incident raised it to, and why: it never goes down. */
+  severity?: Alert['severity'];
+  severity_reason?: string;
 }
 
 function minIso(a: string, b: string): string {
@@ -98,7 +101,12 @@ export function buildAlert(rule: CompiledRule, event: VigieEvent, findings: read
   const current = findings.flatMap((f) => f.lines).map((l) => plainText(l, 600));
   // The opening facts stay first; a later event adds its own facts (a threshold grown, the trip back).
   const facts = current.join('\n') === incident.lines.join('\n') ? current : [...incident.lines, ...current];
-  const raised = severityFor(rule, event);
+  const now = severityFor(rule, event);
+  // A later, milder event of the same incident must not lower what an earlier one raised.
+  const keep = incident.severity !== undefined && SEVERITIES.indexOf(incident.severity) > SEVERITIES.indexOf(now.severity);
+  const raised = keep ? { severity: incident.severity!, ...(incident.severity_reason ? { reason: incident.severity_reason } : {}) } : now;
+  incident.severity = raised.severity;
+  if (raised.reason) incident.severity_reason = raised.reason;
   const lines = [...facts, ...rule.explain.map((tpl) => tpl(event, values))].filter((l) => l !== '');
   if (raised.reason) lines.push(`Severity ${raised.severity}: ${raised.reason}`);
   if (lines.length === 0) lines.push(`The ${event.kind} event of ${event.time} matched the rule's conditions.`);

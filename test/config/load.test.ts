@@ -89,8 +89,11 @@ describe('parseConfig', () => {
       rules: { overlays: [] },
       receivers: [],
       routes: [],
+      identity: { match: 'exact', people: [] },
+      trusted_networks: [],
+      enrichment: { geoip: true, asn: true },
       delivery: { retry_budget: 72 * 3_600_000, initial_backoff: 10_000, max_backoff: 3_600_000, group_wait: 30_000 },
-      server: { listen: '127.0.0.1:9464' },
+      server: { listen: '127.0.0.1:9464', stale_after_intervals: 3, max_outbox_age: 3_600_000 },
     });
   });
 
