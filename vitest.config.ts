@@ -5,7 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     pool: 'forks',
     reporters: ['default', './test/reporters/plain-summary.ts'],
-    testTimeout: 30_000,
+    // Generous: CLI and Dovecot tests spawn processes, and a 2-vCPU CI machine may be busy.
+    testTimeout: 120_000,
     hookTimeout: 60_000,
   },
 });

@@ -105,5 +105,5 @@ describe('crash safety of `vigie once`', () => {
     const before = hook.requests.length;
     expect((await runCli(['once', '-c', config])).code).toBe(0);
     expect(hook.requests.length).toBe(before);
-  });
+  }, 180_000);
 });
