@@ -61,7 +61,7 @@ cat > "$scratch/config/vigie.yml" <<YAML
 organisation: { name: Release check, domains: [party.example] }
 state: { path: $scratch/data/vigie.db }
 connectors:
-  - { name: demo, type: file, paths: [$scratch/app/config/demo/events.jsonl], schedule: "*/5 * * * *" }
+  - { name: demo, type: file, paths: [$scratch/app/config/demo/microsoft-365-audit.jsonl, $scratch/app/config/demo/google-reports.jsonl, $scratch/app/config/demo/dovecot.log], schedule: "*/5 * * * *" }
 receivers:
   - { name: console, type: console }
 server: { listen: "127.0.0.1:0" }

@@ -134,6 +134,7 @@ export interface App {
 export function buildApp(config: VigieConfig, opts: AppOptions): App {
   const clock = opts.clock ?? systemClock;
   const log = opts.log;
+  for (const warning of config.warnings ?? []) log.warn({ warning }, 'Configuration warning.');
   // Rules and receivers are built before the store opens: a bad config never touches the state.
   const engine =
     opts.engine ??
@@ -168,7 +169,7 @@ export function buildApp(config: VigieConfig, opts: AppOptions): App {
     silences: config.silences ?? [],
     ...(opts.memoryDetectorState ? { detectorState: createMemoryState() } : {}),
   });
-  const runner = new Runner({ store, processor, clock, log, onCommit: () => delivery.poke() });
+  const runner = new Runner({ store, processor, clock, log, onCommit: () => delivery.poke(), retentionMs: config.state.history_days * 86_400_000 });
 
   const entryOf = (c: Connector) => config.connectors.find((e) => e.name === c.name)!;
   const streams = (filter?: { source?: string }): ScheduledStream[] =>

@@ -79,6 +79,7 @@ export function buildProgram(io: Io = stdio, log: Logger = createLogger()): { pr
         onCommit: () => app.delivery.poke(),
         onPage: (p) => metrics.observePage(p),
         onRun: (r) => metrics.observeRun(r),
+        retentionMs: config.state.history_days * 86_400_000,
       });
       const streams = app.streams();
       const readiness = {
@@ -243,7 +244,8 @@ export function buildProgram(io: Io = stdio, log: Logger = createLogger()): { pr
         log,
       });
       io.out(`Vigie demo: ${config.organisation.name}, ${summary.records} events replayed.\n\n`);
-      printAlerts(alerts, io);
+      // A story reads in time order; the files were replayed one provider after the other.
+      printAlerts([...alerts].sort((a, b) => Date.parse(a.time) - Date.parse(b.time)), io);
       io.out(`${formatSummary(summary)}\n`);
     });
 

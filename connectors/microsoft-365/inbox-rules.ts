@@ -8,9 +8,10 @@ import { messageRuleEvent } from './normalize-graph.js';
 /**
  * The inbox rules of every mailbox, as current state (Graph messageRules, §A.3). Rules made before
  * Vigie, or by a client whose audit record was lost, only show here. Mailboxes are read 20 at a
- * time through `$batch` (§A.5): one request per mailbox per batch keeps far below Outlook's four
- * concurrent requests per mailbox, and items throttled inside a batch are re-queued after their
- * own Retry-After, since the outer request succeeded.
+ * time through `$batch` (§A.5), several batches in flight at once: one request per mailbox at a
+ * time keeps far below Outlook's four concurrent requests per mailbox, and items throttled inside a
+ * batch are re-queued after their own Retry-After (the outer request succeeded) while the other
+ * batches go on.
  */
 export interface InboxRulesOptions {
   graphBase: string;
@@ -22,6 +23,8 @@ export interface InboxRulesOptions {
   random?: () => number;
   /** Attempts per mailbox before it is left as it was for this run. */
   maxAttempts?: number;
+  /** `$batch` requests in flight at once (default 6). */
+  concurrency?: number;
 }
 
 /** The scope holding the stream's own access status: one `monitor` object while access is missing. */
@@ -44,6 +47,7 @@ export function createInboxRulesStream(o: InboxRulesOptions): StateStream {
   let restingScope: SnapshotScope | undefined;
   const random = o.random ?? Math.random;
   const maxAttempts = o.maxAttempts ?? 6;
+  const concurrency = Math.max(1, o.concurrency ?? 6);
 
   const accessScope = (ctx: StreamContext, missing: string, error: string): SnapshotScope => ({
     scope: ACCESS_SCOPE,
@@ -84,19 +88,57 @@ export function createInboxRulesStream(o: InboxRulesOptions): StateStream {
         yield* rest(ctx, 'the User.Read.All application permission (Microsoft Graph) with admin consent', err.message);
         return;
       }
-      const queue = mailboxes.map((m) => ({ m, attempts: 0 }));
+      type Item = { m: Mailbox; attempts: number };
+      type Done = { chunk: Item[]; res?: { body: { responses?: BatchResponse[] } }; err?: unknown };
+      const queue: Item[] = mailboxes.map((m) => ({ m, attempts: 0 }));
       let denied = 0;
       let read = 0;
       let firstDenial = '';
-      while (queue.length) {
-        const chunk = queue.splice(0, 20);
-        const res = await o.http.postJson<{ responses?: BatchResponse[] }>(
-          `${o.graphBase}/v1.0/$batch`,
-          { requests: chunk.map((c, i) => ({ id: String(i), method: 'GET', url: `/users/${encodeURIComponent(c.m.id)}/mailFolders/inbox/messageRules` })) },
-          { signal: ctx.signal },
+      // Several batches in flight at once; a mailbox is in at most one of them, so it never has
+      // more than one request open (Outlook allows four). Items a batch got back as throttled wait
+      // their own Retry-After and re-enter the queue, while the other batches keep going.
+      const inFlight = new Map<number, Promise<{ key: number; done: Done }>>();
+      const waiting = new Map<number, Promise<{ key: number; done?: undefined }>>();
+      let nextKey = 0;
+      const send = (chunk: Item[]): void => {
+        const key = nextKey++;
+        inFlight.set(
+          key,
+          o.http
+            .postJson<{ responses?: BatchResponse[] }>(
+              `${o.graphBase}/v1.0/$batch`,
+              { requests: chunk.map((c, i) => ({ id: String(i), method: 'GET', url: `/users/${encodeURIComponent(c.m.id)}/mailFolders/inbox/messageRules` })) },
+              { signal: ctx.signal },
+            )
+            .then(
+              (res) => ({ key, done: { chunk, res } }),
+              (err: unknown) => ({ key, done: { chunk, err } }),
+            ),
         );
+      };
+      const later = (items: Item[], ms: number): void => {
+        const key = nextKey++;
+        waiting.set(
+          key,
+          o.sleep(ms).then(() => {
+            queue.push(...items);
+            return { key };
+          }),
+        );
+      };
+      while (queue.length || inFlight.size || waiting.size) {
+        while (queue.length && inFlight.size < concurrency) send(queue.splice(0, 20));
+        const next = await Promise.race([...inFlight.values(), ...waiting.values()]);
+        if (!next.done) {
+          waiting.delete(next.key);
+          continue;
+        }
+        inFlight.delete(next.key);
+        const { chunk, res, err } = next.done;
+        if (err !== undefined || !res) throw err;
         const byId = new Map((res.body.responses ?? []).map((r) => [String(r.id), r]));
         let wait = 0;
+        const again: Item[] = [];
         for (const [i, c] of chunk.entries()) {
           const r = byId.get(String(i));
           const status = r?.status ?? 0;
@@ -115,7 +157,7 @@ export function createInboxRulesStream(o: InboxRulesOptions): StateStream {
             yield { scope: c.m.upn, objects };
           } else if ((status === 429 || status >= 500 || status === 0) && c.attempts + 1 < maxAttempts) {
             c.attempts++;
-            queue.push(c);
+            again.push(c);
             const header = Object.entries(r?.headers ?? {}).find(([k]) => k.toLowerCase() === 'retry-after')?.[1];
             wait = Math.max(wait, parseRetryAfter(header, ctx.clock.now()) ?? backoffMs(c.attempts, { baseMs: 2000, maxMs: 60_000, random }));
           } else if (status === 403) {
@@ -127,7 +169,10 @@ export function createInboxRulesStream(o: InboxRulesOptions): StateStream {
           }
         }
         if (ctx.signal.aborted) return;
-        if (wait > 0 && queue.length) await o.sleep(wait);
+        if (again.length) {
+          if (wait > 0) later(again, wait);
+          else queue.push(...again);
+        }
       }
       if (denied > 0 && read === 0) {
         yield* rest(ctx, 'the MailboxSettings.Read application permission (Microsoft Graph) with admin consent', `messageRules answered ${firstDenial} for every mailbox`);

@@ -104,6 +104,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Vigi
   return {
     file: abs,
     baseDir,
+    ...(check.warnings.length > 0 && { warnings: check.warnings }),
     ...sections.data,
     connectors: connectors as ConnectorConfig[],
     receivers: receivers as ReceiverConfig[],
@@ -127,6 +128,7 @@ type CommonShape = typeof connectorCommonShape | typeof receiverCommonShape;
 /** Accumulates problems with their positions, so that one run reports everything. */
 class Checker {
   readonly problems: Problem[] = [];
+  readonly warnings: string[] = [];
   /** Secret values seen, so that no problem message can leak one. */
   private readonly secrets = new Set<string>();
 
@@ -248,8 +250,22 @@ class Checker {
         continue;
       }
       holder[key] = content;
+      this.warnIfReadable(abs, where);
     }
     return input;
+  }
+
+  /** A secret file other users can read is a leak waiting to happen (P24): warn, do not refuse. */
+  private warnIfReadable(abs: string, where: KeyPath): void {
+    let mode: number;
+    try {
+      mode = fs.statSync(abs).mode;
+    } catch {
+      return; // read through an injected reader (tests), or gone since: nothing to say
+    }
+    if ((mode & 0o004) !== 0) {
+      this.warnings.push(`${formatPath(where)}: secret file ${abs} is readable by every user (mode ${(mode & 0o777).toString(8)}); run chmod 600 on it`);
+    }
   }
 
   uniqueNames(kind: string, section: string, list: unknown): void {

@@ -263,6 +263,8 @@ export interface VigieConfig {
   file: string | undefined;
   /** Folder that relative paths in the config are relative to. */
   baseDir: string;
+  /** Problems that do not stop Vigie (a secret file other users can read); logged at startup. */
+  warnings?: string[];
   organisation: OrganisationConfig;
   state: StateConfig;
   connectors: ConnectorConfig[];

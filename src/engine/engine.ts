@@ -121,18 +121,30 @@ export function createEngine(rules: readonly CompiledRule[], log: Logger): Engin
         (nearMisses ??= []).push(line);
       }
     }
-    const parts: string[] = [];
-    const labels: string[] = [];
-    for (const g of rule.groupBy) {
+    let groupKey: string;
+    let label: string;
+    if (rule.groupBy.length === 1) {
+      // Most rules group by one field: the key is the event's own string, no arrays to join.
+      const g = rule.groupBy[0]!;
       const v = groupValue(g.read(event));
       if (v === undefined) return undefined; // cannot be grouped: the rule does not apply
-      parts.push(v);
-      // Lines that use the label are made plain text when the alert is built.
-      labels.push(`${g.path} ${v}`);
+      groupKey = v;
+      label = `${g.path} ${v}`;
+    } else {
+      const parts: string[] = [];
+      const labels: string[] = [];
+      for (const g of rule.groupBy) {
+        const v = groupValue(g.read(event));
+        if (v === undefined) return undefined; // cannot be grouped: the rule does not apply
+        parts.push(v);
+        // Lines that use the label are made plain text when the alert is built.
+        labels.push(`${g.path} ${v}`);
+      }
+      groupKey = parts.join('|');
+      label = labels.join(', ');
     }
-    const groupKey = parts.join('|');
     const stored = readStored(ctx.state.get(rule.info.id, groupKey));
-    const step = rule.detector.step(stored?.d, event, rule.params, labels.join(', '));
+    const step = rule.detector.step(stored?.d, event, rule.params, label);
     const findings: Finding[] = ctx.learning ? [] : step.findings;
     let incident = stored?.i;
     let alert: Alert | undefined;

@@ -40,6 +40,20 @@ export function compileAccessor(path: string): Accessor {
   const parts = path.split('.');
   if (parts.length === 1 && parts[0] === 'person') return (e) => e.person ?? e.account;
   const own = Object.prototype.hasOwnProperty;
+  // The one- and two-segment paths almost every rule names, without the loop (same semantics).
+  if (parts.length === 1) {
+    const [a] = parts as [string];
+    return (e) => (own.call(e, a) ? (e as unknown as Record<string, unknown>)[a] : undefined);
+  }
+  if (parts.length === 2) {
+    const [a, b] = parts as [string, string];
+    return (e) => {
+      if (!own.call(e, a)) return undefined;
+      const cur = (e as unknown as Record<string, unknown>)[a];
+      if (cur === null || cur === undefined || typeof cur !== 'object' || !own.call(cur, b)) return undefined;
+      return (cur as Record<string, unknown>)[b];
+    };
+  }
   return (e) => {
     let cur: unknown = e;
     for (const part of parts) {

@@ -51,7 +51,13 @@ export function evidenceOf(e: VigieEvent): Evidence {
 /** Union by event id, oldest first, keeping the latest `MAX_EVIDENCE`. */
 export function mergeEvidence(a: readonly Evidence[], b: readonly Evidence[]): Evidence[] {
   const byId = new Map<string, Evidence>();
-  for (const ev of [...a, ...b]) byId.set(ev.event_id, ev);
-  const all = [...byId.values()].sort((x, y) => Date.parse(x.time) - Date.parse(y.time));
-  return all.slice(-MAX_EVIDENCE);
+  for (const ev of a) byId.set(ev.event_id, ev);
+  for (const ev of b) byId.set(ev.event_id, ev);
+  // Each time parsed once, not once per comparison (same stable order).
+  const timed: { t: number; ev: Evidence }[] = [];
+  for (const ev of byId.values()) timed.push({ t: Date.parse(ev.time), ev });
+  timed.sort((x, y) => x.t - y.t);
+  const out: Evidence[] = [];
+  for (let i = Math.max(0, timed.length - MAX_EVIDENCE); i < timed.length; i++) out.push(timed[i]!.ev);
+  return out;
 }

@@ -8,6 +8,10 @@ import type { KeyPath } from './yaml-source.js';
  * Placeholders are parsed once at load; values are inserted as plain text (arrays joined with ", ",
  * control characters removed, length capped). Nothing in a value is ever evaluated or interpreted,
  * so an inbox rule named "{account}" prints as that literal text. `{{` and `}}` are literal braces.
+ *
+ * Remediation steps are commands an admin pastes at 2 a.m.: a value that goes into a command takes
+ * a quoting filter, `{details.name|ps}` (a PowerShell single-quoted literal) or `{details.name|sh}`
+ * (a POSIX shell one), so an attacker-chosen rule name can never end the string and add a command.
  */
 export type FindingValues = Readonly<Record<string, unknown>>;
 export type Template = (event: VigieEvent, finding: FindingValues) => string;
@@ -48,8 +52,13 @@ export function compileTemplate(text: string, at: KeyPath, env: TemplateEnv): Te
       env.problem(at, `unclosed "{" at character ${i + 1}; write "{{" for a literal brace`);
       return () => '';
     }
-    const name = text.slice(i + 1, end).trim();
+    const [rawName, filter, ...extra] = text.slice(i + 1, end).split('|').map((x) => x.trim());
+    const name = rawName ?? '';
     if (literal) parts.push(literal);
+    if (extra.length || (filter !== undefined && !(filter in QUOTERS))) {
+      env.problem(at, `placeholder {${text.slice(i + 1, end).trim()}}: unknown filter (known: ${Object.keys(QUOTERS).join(', ')})`);
+    }
+    const quote = filter !== undefined ? QUOTERS[filter] : undefined;
     literal = '';
     if (name.startsWith('finding.')) {
       const key = name.slice('finding.'.length);
@@ -57,19 +66,40 @@ export function compileTemplate(text: string, at: KeyPath, env: TemplateEnv): Te
         const known = [...env.findingNames].map((n) => `finding.${n}`).join(', ') || 'none for this detector';
         env.problem(at, `unknown placeholder {${name}} (known: ${known})`);
       }
-      parts.push((_e, f) => f[key]);
+      parts.push(quote ? (_e, f) => new Quoted(quote(valueText(f[key], VALUE_LIMIT))) : (_e, f) => f[key]);
     } else {
       const bad = checkEventPath(name);
       if (bad) env.problem(at, `placeholder {${name}}: ${bad}`);
       const read = compileAccessor(name);
-      parts.push((e) => read(e));
+      parts.push(quote ? (e) => new Quoted(quote(valueText(read(e), VALUE_LIMIT))) : (e) => read(e));
     }
     i = end + 1;
   }
   if (literal) parts.push(literal);
   return (event, finding) => {
     let out = '';
-    for (const p of parts) out += typeof p === 'string' ? p : valueText(p(event, finding), VALUE_LIMIT);
+    for (const p of parts) {
+      if (typeof p === 'string') {
+        out += p;
+        continue;
+      }
+      const v = p(event, finding);
+      out += v instanceof Quoted ? v.text : valueText(v, VALUE_LIMIT);
+    }
     return plainText(out, LINE_LIMIT);
   };
 }
+
+/** A value already quoted for a shell: inserted as is (valueText would not change it anyway). */
+class Quoted {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * PowerShell treats the typographic single quotes as quotes too, so each is doubled like `'`.
+ * POSIX shells have no escape inside single quotes: close, add an escaped quote, reopen.
+ */
+const QUOTERS: Record<string, (s: string) => string> = {
+  ps: (s) => `'${s.replace(/['\u2018\u2019\u201A\u201B]/g, (q) => q + q)}'`,
+  sh: (s) => `'${s.replace(/'/g, `'\\''`)}'`,
+};

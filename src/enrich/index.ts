@@ -1,10 +1,10 @@
-import { parseIp } from '../engine/cidr.js';
+import { parseIp, type IpAddress } from '../engine/cidr.js';
 import type { Geo, Network, VigieEvent } from '../events.js';
 import { addExternalTargets } from './addresses.js';
-import type { AsnTable } from './asn.js';
+import type { AsnInfo, AsnTable } from './asn.js';
 import type { GeoIp } from './geoip.js';
 import { createIdentity, type IdentityOptions } from './identity.js';
-import { lookupIp } from './ip.js';
+import { lookupIp, type LookupIp } from './ip.js';
 import { createTrustedNetworks, type AsnLists } from './networks.js';
 
 export interface EnrichOptions {
@@ -25,6 +25,9 @@ export interface EnrichOptions {
 }
 
 export type Enricher = (event: VigieEvent) => VigieEvent;
+
+/** Addresses whose lookups are remembered by one enricher. */
+const IP_CACHE_SIZE = 50_000;
 
 const LEGACY_CLIENTS = new Set(['imap', 'pop', 'smtp', 'activesync']);
 
@@ -56,30 +59,68 @@ export function createEnricher(opts: EnrichOptions): Enricher {
   const personOf = createIdentity(opts.identity);
   const trusted = createTrustedNetworks(opts.trustedNetworks ?? []);
   const { geoip, asn: asnTable, asnLists, torExits } = opts;
+  // The lookups depend on the address text only, and a replay or a poll sees the same few
+  // addresses again and again: remember them per text (bounded; forgotten all at once when full).
+  interface IpFacts {
+    ip: LookupIp | undefined;
+    parsed: IpAddress | undefined;
+    geo?: Geo | undefined;
+    geoDone?: true;
+    asn?: AsnInfo | undefined;
+    asnDone?: true;
+  }
+  const seen = new Map<string, IpFacts>();
+  const factsOf = (text: string): IpFacts => {
+    let f = seen.get(text);
+    if (!f) {
+      if (seen.size >= IP_CACHE_SIZE) seen.clear();
+      f = { ip: lookupIp(text), parsed: parseIp(text) };
+      seen.set(text, f);
+    }
+    return f;
+  };
+  const geoOf = (f: IpFacts, g: GeoIp): Geo | undefined => {
+    if (!f.geoDone) {
+      f.geo = f.ip ? g.lookup(f.ip) : undefined;
+      f.geoDone = true;
+    }
+    // A copy: events must not share one mutable object.
+    return f.geo ? { ...f.geo } : undefined;
+  };
+  const asnOf = (f: IpFacts, t: AsnTable): AsnInfo | undefined => {
+    if (!f.asnDone) {
+      f.asn = f.ip ? t.lookup(f.ip) : undefined;
+      f.asnDone = true;
+    }
+    return f.asn;
+  };
   return (event) => {
-    let e = addExternalTargets(event, domains);
-    const person = e.person ?? personOf(e.account);
-    if (person !== undefined && person !== e.person) e = { ...e, person };
-    if (e.kind === 'signin') e = { ...e, details: { ...e.details, protocol: protocolOf(e.details) } };
+    const base = addExternalTargets(event, domains);
+    // One copy of the event, whatever is added to it (same keys, same order as copying per change).
+    const e: VigieEvent = { ...base };
+    const person = base.person ?? personOf(base.account);
+    if (person !== undefined && person !== base.person) e.person = person;
+    if (e.kind === 'signin') e.details = { ...e.details, protocol: protocolOf(e.details) };
     if (!e.ip) {
-      if (e.geo && !e.geo.source) e = { ...e, geo: { ...e.geo, source: 'event' } };
-      if (e.network?.asn !== undefined && e.network.as_label === undefined) e = { ...e, network: { ...e.network, as_label: `AS${e.network.asn}` } };
+      if (e.geo && !e.geo.source) e.geo = { ...e.geo, source: 'event' };
+      if (e.network?.asn !== undefined && e.network.as_label === undefined) e.network = { ...e.network, as_label: `AS${e.network.asn}` };
       return e;
     }
-    const ip = lookupIp(e.ip);
-    const geo = mergeGeo(e.geo, ip && geoip ? geoip.lookup(ip) : undefined);
+    const facts = factsOf(e.ip);
+    const ip = facts.ip;
+    const geo = mergeGeo(e.geo, ip && geoip ? geoOf(facts, geoip) : undefined);
     const net: Network = { ...e.network };
     if (ip && asnTable && net.asn === undefined) {
-      const found = asnTable.lookup(ip);
+      const found = asnOf(facts, asnTable);
       if (found) {
         net.asn = found.asn;
         if (found.org && net.org === undefined) net.org = found.org;
       }
     } else if (ip && asnTable && net.org === undefined) {
-      const found = asnTable.lookup(ip);
+      const found = asnOf(facts, asnTable);
       if (found && found.asn === net.asn && found.org) net.org = found.org;
     }
-    const parsed = parseIp(e.ip);
+    const parsed = facts.parsed;
     if (net.asn !== undefined && asnLists) {
       if (asnLists.hosting.has(net.asn)) net.hosting = true;
       if (asnLists.vpn.has(net.asn)) net.vpn = true;
@@ -95,10 +136,9 @@ export function createEnricher(opts: EnrichOptions): Enricher {
     }
     // Templates print numbers with digit grouping; AS numbers are names, not quantities.
     if (net.asn !== undefined) net.as_label = `AS${net.asn}`;
-    const out: VigieEvent = { ...e };
-    if (geo) out.geo = geo;
-    if (Object.keys(net).length) out.network = net;
-    return out;
+    if (geo) e.geo = geo;
+    if (Object.keys(net).length) e.network = net;
+    return e;
   };
 }
 

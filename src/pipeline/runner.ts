@@ -6,7 +6,7 @@ import { eventTimeMs, type VigieEvent } from '../events.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/store.js';
 import type { Connector, LogStream, StateStream, Stream, StreamContext } from './connector.js';
-import { failpoint } from './failpoint.js';
+import { checkpointFailpoint, failpoint } from './failpoint.js';
 import type { ProcessResult, Processor } from './process.js';
 import { diffScope } from './snapshot-diff.js';
 
@@ -21,6 +21,12 @@ export interface RunnerOptions {
   onPage?: (page: PageReport) => void;
   /** Called when a run ends, whether it succeeded or failed (metrics). */
   onRun?: (run: { source: string; stream: string; ok: boolean; durationMs: number; error?: string }) => void;
+  /**
+   * How long delivered or dead alerts are kept (`state.history_days`, default 90 days). Expired
+   * seen ids, detector state and old alerts are pruned after a successful run, at most hourly, so
+   * that the database stays bounded.
+   */
+  retentionMs?: number;
 }
 
 export interface PageReport {
@@ -60,6 +66,10 @@ interface StoredCursor {
 }
 
 const LOCK_TTL_MS = 30 * 60_000;
+const DEFAULT_RETENTION_MS = 90 * 86_400_000;
+const PRUNE_EVERY_MS = 3_600_000;
+/** Longer than every backfill and overlap window: events this late still meet their state. */
+const STATE_LATENESS_MS = 14 * 86_400_000;
 
 /** Lock owners are `<pid>-<uuid>`: a lock whose process no longer exists was left by a crash. */
 export function lockHolderGone(holder: string): boolean {
@@ -80,6 +90,7 @@ export function lockHolderGone(holder: string): boolean {
 export class Runner {
   #opts: RunnerOptions;
   #owner = `${process.pid}-${randomUUID()}`;
+  #lastPrune = Number.NEGATIVE_INFINITY;
 
   constructor(opts: RunnerOptions) {
     this.#opts = opts;
@@ -108,6 +119,7 @@ export class Runner {
           ? await this.#runLog(connector, stream, ctx, settings)
           : await this.#runState(connector, stream, ctx);
       store.recordStreamResult(connector.name, stream.name);
+      this.#maybePrune(log);
       const { source: _s, stream: _t, ...counts } = report;
       log.info(counts, 'Stream run finished.');
       ran(true);
@@ -148,6 +160,7 @@ export class Runner {
         return r;
       });
       failpoint('after_commit_before_send');
+      checkpointFailpoint(() => store.db.pragma('wal_checkpoint(TRUNCATE)'));
       report.pages++;
       report.records += page.records.length;
       report.events += result.fresh;
@@ -190,6 +203,21 @@ export class Runner {
     // Only a complete snapshot ends the onboarding audit: an interrupted first run stays "first".
     store.setCursor(connector.name, stream.name, { snapshot_at: new Date(clock.now()).toISOString() });
     return report;
+  }
+
+  /** Nothing else ever deletes rows: without this the database grows for ever (issue 11). */
+  #maybePrune(log: Logger): void {
+    const now = this.#opts.clock.now();
+    if (now - this.#lastPrune < PRUNE_EVERY_MS) return;
+    this.#lastPrune = now;
+    try {
+      // Detector state expires in event time: late records (a blob hours late, a first run's
+      // backfill) still need it, so it is kept well past its expiry before it goes.
+      const pruned = this.#opts.store.prune(this.#opts.retentionMs ?? DEFAULT_RETENTION_MS, now - STATE_LATENESS_MS);
+      if (pruned.seen || pruned.state || pruned.alerts) log.debug(pruned, 'Pruned expired state.');
+    } catch (err) {
+      log.warn({ error: errorMessage(err) }, 'Pruning expired state failed; it will be tried again.');
+    }
   }
 
   #pageDone(connector: Connector, stream: Stream, result: ProcessResult): void {

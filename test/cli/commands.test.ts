@@ -134,13 +134,17 @@ describe('rule overlays through the CLI', () => {
 });
 
 describe('vigie demo', () => {
-  it('prints readable alerts for the bundled story', async () => {
+  it('prints readable alerts for the bundled story: raw records of three providers', async () => {
     const r = await runCli(['demo']);
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\[HIGH\] login\.password-spray/);
+    expect(r.stdout).toMatch(/\[HIGH\] login\.impossible-travel/);
     expect(r.stdout).toMatch(/\[CRITICAL\] forwarding\.external-inbox-rule/);
     expect(r.stdout).toMatch(/\[CRITICAL\] incident\.account-takeover/);
+    expect(r.stdout).toContain('Who: alice@party.example (Alice Martin)');
+    expect(r.stdout).toContain('St Petersburg, RU');
     expect(r.stdout).toMatch(/What to do:/);
-    expect(r.stdout).toMatch(/\d+ alerts? \(/);
+    expect(r.stdout).toMatch(/from 3 files: .* 0 skipped\. \d+ alerts? \(/);
   });
 });
 

@@ -56,3 +56,39 @@ describe('summary templates', () => {
     );
   });
 });
+
+describe('quoting filters for remediation commands', () => {
+  const hostile = `x' ; Remove-Mailbox ceo@party.example -Confirm:$false ; '$(iex evil)\u2019; rm -rf ~`;
+
+  it('ps makes a PowerShell single-quoted literal that an attacker-chosen name cannot end', () => {
+    const { t, problems } = compile('Remove-InboxRule -Mailbox {account|ps} -Identity {details.name|ps}');
+    expect(problems).toEqual([]);
+    const out = t(ev({ details: { name: hostile } }), {});
+    const literal = out.slice(out.indexOf('-Identity ') + '-Identity '.length);
+    // One literal: opens and closes with a quote, and every quote inside comes doubled.
+    expect(literal.startsWith("'") && literal.endsWith("'")).toBe(true);
+    expect(literal.slice(1, -1).replace(/(['\u2018\u2019\u201A\u201B])\1/g, '')).not.toMatch(/['\u2018\u2019\u201A\u201B]/);
+    expect(out.startsWith("Remove-InboxRule -Mailbox 'alice@party.example' -Identity '")).toBe(true);
+  });
+
+  it('sh makes a POSIX single-quoted word', () => {
+    const { t } = compile('doveadm sieve deactivate -u {account|sh} {details.name|sh}');
+    const out = t(ev({ details: { name: hostile } }), {});
+    expect(out).toBe(`doveadm sieve deactivate -u 'alice@party.example' 'x'\\'' ; Remove-Mailbox ceo@party.example -Confirm:$false ; '\\''$(iex evil)\u2019; rm -rf ~'`);
+  });
+
+  it('property: a ps-quoted value always parses back as one literal holding the value', () => {
+    const { t } = compile('{details.name|ps}');
+    fc.assert(
+      fc.property(fc.string({ maxLength: 80 }), (name) => {
+        const out = t(ev({ details: { name } }), {});
+        expect(out.startsWith("'") && out.endsWith("'")).toBe(true);
+        expect(out.slice(1, -1).replace(/(['\u2018\u2019\u201A\u201B])\1/g, '')).not.toMatch(/['\u2018\u2019\u201A\u201B]/);
+      }),
+    );
+  });
+
+  it('rejects an unknown filter at load', () => {
+    expect(compile('{account|html}').problems).toEqual([expect.stringMatching(/unknown filter \(known: ps, sh\)/)]);
+  });
+});

@@ -52,6 +52,11 @@ export interface NewValueState {
 }
 
 function valuesOf(x: unknown): string[] {
+  // A single string, as most fields are: no set to build.
+  if (typeof x === 'string') {
+    const s = x.trim();
+    return s ? [s] : [];
+  }
   const items = Array.isArray(x) ? x : [x];
   const out = new Set<string>();
   for (const i of items) {
@@ -102,7 +107,8 @@ export const newValueDetector: Detector<NewValueParams, NewValueState> = {
       return p.newForMs > 0 && f !== undefined && t - f < p.newForMs;
     };
     const fresh = values.filter((v) => !known.has(v) || stillNew(v));
-    const baseline = [...known.keys()].filter((k) => !fresh.includes(k) && !stillNew(k)).sort();
+    // Only read when something is new (then the values before this event are the baseline).
+    const baseline = fresh.length ? [...known.keys()].filter((k) => !fresh.includes(k) && !stillNew(k)).sort() : [];
     for (const v of values) {
       const prev = known.get(v);
       known.set(v, [Math.max(prev?.[0] ?? t, t), p.newForMs > 0 ? Math.min(prev?.[1] ?? t, t) : undefined]);

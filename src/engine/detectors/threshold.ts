@@ -98,11 +98,13 @@ export const thresholdDetector: Detector<ThresholdParams, ThresholdState> = {
     const cap = capFor(p);
     const max = Math.max(state?.max ?? t, t);
     const horizon = max - p.withinMs;
-    const ev = mergeEvidence(
-      (state?.ev ?? []).filter((e) => Date.parse(e.time) >= horizon),
-      [evidenceOf(event)],
-    );
-    const window = formatDuration(p.withinMs);
+    // Evidence and the window's text are only built on the paths that keep or report them.
+    const evidence = () =>
+      mergeEvidence(
+        (state?.ev ?? []).filter((e) => Date.parse(e.time) >= horizon),
+        [evidenceOf(event)],
+      );
+    const windowText = () => formatDuration(p.withinMs);
 
     if (p.distinct) {
       const values = valuesOf(p.distinct.read(event));
@@ -111,6 +113,7 @@ export const thresholdDetector: Detector<ThresholdParams, ThresholdState> = {
       for (const v of values) seen.set(v, Math.max(seen.get(v) ?? t, t));
       let pairs = [...seen.entries()];
       if (pairs.length > cap) pairs = pairs.sort((a, b) => b[1] - a[1]).slice(0, cap);
+      const ev = evidence();
       const next: ThresholdState = { max, v: pairs, ev };
       const inWindow = pairs.filter(([, s]) => s >= t - p.withinMs);
       const n = inWindow.length;
@@ -119,6 +122,7 @@ export const thresholdDetector: Detector<ThresholdParams, ThresholdState> = {
       const first = Math.min(...times);
       const last = Math.max(...times);
       const names = inWindow.sort((a, b) => a[1] - b[1]).map(([v]) => v);
+      const window = windowText();
       const atLeast = pairs.length >= cap ? 'at least ' : '';
       const line =
         `${atLeast}${n} distinct ${p.distinct.path} values in ${formatDuration(last - first)} for ${group} ` +
@@ -150,6 +154,8 @@ export const thresholdDetector: Detector<ThresholdParams, ThresholdState> = {
       if (before.length < p.count) return { state, expiresAt: state ? state.max + p.withinMs : null, findings: [] };
       const first = before[0]!;
       const span = formatDuration(t - first);
+      const window = windowText();
+      const ev = evidence();
       const next: ThresholdState = { max, ev, t: (state?.t ?? []).filter((s) => s > t) };
       return {
         state: next,
@@ -165,12 +171,14 @@ export const thresholdDetector: Detector<ThresholdParams, ThresholdState> = {
     }
     let times = insertSorted((state?.t ?? []).filter((s) => s >= horizon), t);
     if (times.length > cap) times = times.slice(times.length - cap);
+    const ev = evidence();
     const next: ThresholdState = { max, t: times, ev };
     const best = fullestWindow(times, t, p.withinMs);
     // With a trigger, counted events only build up the window; the trigger fires.
     if (p.trigger || best.n < p.count) return { state: next, expiresAt: max + p.withinMs, findings: [] };
     const atLeast = times.length >= cap ? 'at least ' : '';
     const span = formatDuration(best.last - best.first);
+    const window = windowText();
     return {
       state: next,
       expiresAt: max + p.withinMs,

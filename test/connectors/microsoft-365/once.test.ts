@@ -44,7 +44,7 @@ beforeAll(async () => {
   ]);
   caFile = path.join(dir, 'fake-ca.pem');
   fs.writeFileSync(caFile, fake.ca);
-  fs.writeFileSync(path.join(dir, 'm365-secret'), `${fake.clientSecret}\n`);
+  fs.writeFileSync(path.join(dir, 'm365-secret'), `${fake.clientSecret}\n`, { mode: 0o600 });
   shiftPreload = path.join(dir, 'shift-clock.mjs');
   fs.writeFileSync(
     shiftPreload,
