@@ -68,8 +68,8 @@ interface StoredCursor {
 const LOCK_TTL_MS = 30 * 60_000;
 const DEFAULT_RETENTION_MS = 90 * 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
-/** Longer than every backfill and overlap window: events this late still meet their state. */
-const STATE_LATENESS_MS = 14 * 86_400_000;
+/** Longer than the default backfill (7 d) plus the longest overlap (24 h): events this late still meet their state. */
+export const STATE_LATENESS_MS = 8 * 86_400_000;
 
 /** Lock owners are `<pid>-<uuid>`: a lock whose process no longer exists was left by a crash. */
 export function lockHolderGone(holder: string): boolean {

@@ -253,6 +253,6 @@ describe('engine: alert-input rules (chains, onboarding audit), escalation, para
 
   it('fills remediation with the alert values as plain text, never evaluated', () => {
     const [a] = collect(shipped, [forward(0, { details: { change: 'created', mechanism: 'exchange_inbox_rule', name: '{account}\n<b>', external_targets: ['x@out.example'], conditions: { from: ['a'] } } })]);
-    expect(a!.remediation.join('\n')).toContain('Remove-InboxRule -Mailbox alice@party.example -Identity "{account} <b>"');
+    expect(a!.remediation.join('\n')).toContain("Remove-InboxRule -Mailbox 'alice@party.example' -Identity '{account} <b>'");
   });
 });

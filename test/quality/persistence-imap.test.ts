@@ -42,9 +42,9 @@ describe('IMAP attack story: login from a new country, a Sieve redirect, then a 
   it('chains them into a takeover and an exfiltration, with Dovecot steps to undo them', () => {
     const takeover = byRule(alerts, 'incident.account-takeover');
     expect(takeover).toHaveLength(1);
-    expect(takeover[0]!.remediation.join(' ')).toContain(`doveadm kick ${ACCOUNT}`);
+    expect(takeover[0]!.remediation.join(' ')).toContain(`doveadm kick '${ACCOUNT}'`);
     expect(byRule(alerts, 'incident.exfiltration')).toHaveLength(1);
     const redirect = byRule(alerts, 'forwarding.sieve-redirect-external')[0]!;
-    expect(redirect.remediation.join(' ')).toContain(`doveadm sieve deactivate -u ${ACCOUNT} "roundcube"`);
+    expect(redirect.remediation.join(' ')).toContain(`doveadm sieve deactivate -u '${ACCOUNT}' 'roundcube'`);
   });
 });

@@ -70,8 +70,8 @@ describe('Microsoft 365 attack story: sign-in from a new country, a hiding forwa
 
   it('fills the remediation with the alert values, as plain text', () => {
     const rule = byRule(alerts, 'forwarding.external-inbox-rule')[0]!;
-    expect(rule.remediation.join('\n')).toContain(`Remove-InboxRule -Mailbox ${VICTIM} -Identity ".."`);
-    expect(rule.remediation.join('\n')).toContain(`Revoke-MgUserSignInSession -UserId ${VICTIM}`);
+    expect(rule.remediation.join('\n')).toContain(`Remove-InboxRule -Mailbox '${VICTIM}' -Identity '..'`);
+    expect(rule.remediation.join('\n')).toContain(`Revoke-MgUserSignInSession -UserId '${VICTIM}'`);
   });
 
   it('stays quiet without the unusual sign-in', () => {
