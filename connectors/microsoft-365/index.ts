@@ -38,6 +38,8 @@ export interface Microsoft365Deps {
   /** Tests only: token sources that bypass @azure/identity. */
   tokens?: { graph: TokenSource; manage: TokenSource };
   random?: () => number;
+  /** Tests only: no answer for this long fails an attempt (default 60 s, the HTTP client's). */
+  httpTimeoutMs?: number;
 }
 
 const CONTENT_TYPES = {
@@ -81,6 +83,7 @@ export function createMicrosoft365Connector(cfg: Microsoft365Config, deps: Micro
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
       ...(deps.ca ? { ca: deps.ca } : {}),
       ...(deps.random ? { random: deps.random } : {}),
+      ...(deps.httpTimeoutMs !== undefined ? { timeoutMs: deps.httpTimeoutMs } : {}),
       headers: { 'user-agent': 'Vigie (mailbox takeover monitor)' },
     });
   const graph = client(base.graph, tokens.graph);

@@ -9,7 +9,7 @@ import type { FakeMicrosoft365 } from '../../fakes/microsoft-365/server.js';
 export const ROOT = path.resolve(import.meta.dirname, '../../..');
 
 /** A connector pointed at the fakes, through the real config schema, with a recording sleep. */
-export function connectorFor(fake: FakeMicrosoft365, clock: Clock, over: Record<string, unknown> = {}, log: Logger = silentLogger) {
+export function connectorFor(fake: FakeMicrosoft365, clock: Clock, over: Record<string, unknown> = {}, log: Logger = silentLogger, httpTimeoutMs?: number) {
   const sleeps: number[] = [];
   const cfg = {
     name: 'hq-m365',
@@ -28,6 +28,7 @@ export function connectorFor(fake: FakeMicrosoft365, clock: Clock, over: Record<
     log,
     ca: fake.ca,
     random: () => 0.5,
+    ...(httpTimeoutMs !== undefined ? { httpTimeoutMs } : {}),
     sleep: async (ms) => {
       sleeps.push(ms);
     },

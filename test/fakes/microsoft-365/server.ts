@@ -58,6 +58,52 @@ export interface Injection {
   times?: number;
 }
 
+/**
+ * The fault switchboard (issue 11): tests turn faults on and off by path; a matching request gets
+ * the fault instead of (or on top of) the fake's ordinary answer.
+ */
+export type FaultKind =
+  /** 429 with `Retry-After: 1`. */
+  | '429'
+  | '429-no-retry-after'
+  | '500'
+  | '503'
+  /** 200, JSON content type, the ordinary body cut in half. */
+  | 'truncated-json'
+  /** 200, an HTML sign-in page instead of JSON (a proxy or captive portal in the way). */
+  | 'html-login'
+  /** Reads the request and never answers: the socket stays open and silent. */
+  | 'stall'
+  /** The ordinary answer, its body sent in `chunks` pieces `delayMs` apart (real time). */
+  | 'slow-body'
+  /** The ordinary answer with its paging link (`@odata.nextLink` / `NextPageUri`) pointing at `foreignUrl`. */
+  | 'foreign-next-link'
+  /** Every token issued so far is revoked at this request (expiry in the middle of paging): it answers 401. */
+  | 'token-expired';
+
+export interface Fault {
+  kind: FaultKind;
+  server?: RecordedRequest['server'];
+  /** Path (with query) prefix, or a pattern. */
+  path: string | RegExp;
+  /** Matching requests that get the fault; default unlimited (until `clear`). */
+  times?: number;
+  /** Let this many matching requests through first (a fault in the middle of paging). */
+  after?: number;
+  /** `foreign-next-link`: where the link points. */
+  foreignUrl?: string;
+  /** `slow-body`: gap between pieces (default 50 ms) and number of pieces (default 4). */
+  delayMs?: number;
+  chunks?: number;
+}
+
+export interface FaultSwitchboard {
+  set(f: Fault): void;
+  clear(): void;
+  /** Faults served so far, by kind. */
+  served: Partial<Record<FaultKind, number>>;
+}
+
 export interface FakeMicrosoft365 {
   tenant: FakeTenant;
   tenantId: string;
@@ -74,6 +120,7 @@ export interface FakeMicrosoft365 {
   requests: RecordedRequest[];
   tokensIssued: string[];
   inject(i: Injection): void;
+  faults: FaultSwitchboard;
   /** Invalidates every token issued so far: the next API call answers 401. */
   revokeTokens(): void;
   close(): Promise<void>;
@@ -118,6 +165,8 @@ export async function startFakeMicrosoft365(opts: FakeMicrosoft365Options): Prom
   const rand = seededRandom((opts.seed ?? 42) + 7);
   const requests: RecordedRequest[] = [];
   const injections: Array<Injection & { left: number }> = [];
+  const faults: Array<Fault & { left: number; skip: number }> = [];
+  const served: FaultSwitchboard['served'] = {};
   const tokens = new Map<string, 'graph' | 'manage'>();
   const tokensIssued: string[] = [];
   const subscriptions = new Set<string>();
@@ -147,11 +196,28 @@ export async function startFakeMicrosoft365(opts: FakeMicrosoft365Options): Prom
         const url = new URL(req.url ?? '/', 'https://127.0.0.1');
         const auth = req.headers.authorization;
         requests.push({ server, method: req.method ?? 'GET', path: `${url.pathname}${url.search}`, ...(auth ? { authorization: auth } : {}) });
+        const target = `${url.pathname}${url.search}`;
+        const fault = faults.find(
+          (f) => (!f.server || f.server === server) && (typeof f.path === 'string' ? target.startsWith(f.path) : f.path.test(target)) && f.left > 0 && f.skip-- <= 0,
+        );
+        if (fault) {
+          fault.left--;
+          served[fault.kind] = (served[fault.kind] ?? 0) + 1;
+        }
+        if (fault?.kind === 'stall') return; // the socket stays open; close() ends it
+        if (fault?.kind === 'token-expired') tokens.clear();
         let answer: Answer;
-        const inj = injections.find((i) => (!i.server || i.server === server) && i.path.test(`${url.pathname}${url.search}`) && i.left > 0);
+        const inj = injections.find((i) => (!i.server || i.server === server) && i.path.test(target) && i.left > 0);
         if (inj) {
           inj.left--;
           answer = { status: inj.status, ...(inj.headers ? { headers: inj.headers } : {}), ...(inj.body !== undefined ? { body: inj.body } : {}) };
+        } else if (fault && /^(429|500|503)/.test(fault.kind)) {
+          const status = Number(fault.kind.slice(0, 3));
+          answer = {
+            status,
+            ...(fault.kind === '429' ? { headers: { 'Retry-After': '1' } } : {}),
+            body: { error: { code: status === 429 ? 'TooManyRequests' : 'ServiceUnavailable', message: 'Injected fault.' } },
+          };
         } else {
           try {
             answer = handler(req.method ?? 'GET', url, Buffer.concat(chunks).toString('utf8'), auth);
@@ -159,9 +225,38 @@ export async function startFakeMicrosoft365(opts: FakeMicrosoft365Options): Prom
             answer = { status: 500, body: { error: { code: 'InternalServerError', message: String(err) } } };
           }
         }
+        if (fault?.kind === 'foreign-next-link' && answer.status === 200) {
+          const foreign = fault.foreignUrl ?? 'https://127.0.0.2/steal';
+          if (answer.body && typeof answer.body === 'object' && !Array.isArray(answer.body)) answer = { ...answer, body: { ...answer.body, '@odata.nextLink': foreign } };
+          else answer = { ...answer, headers: { ...answer.headers, NextPageUri: foreign } };
+        }
+        let text = answer.body === undefined ? '' : JSON.stringify(answer.body);
+        let contentType = 'application/json';
+        if (fault?.kind === 'truncated-json') text = text.slice(0, Math.max(1, Math.floor(text.length / 2)));
+        if (fault?.kind === 'html-login') {
+          answer = { status: 200 };
+          contentType = 'text/html; charset=utf-8';
+          text = '<!DOCTYPE html><html><head><title>Sign in to your account</title></head><body><form method="post" action="/login"><input name="loginfmt"></form></body></html>';
+        }
         const send = () => {
-          res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-          res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+          res.writeHead(answer.status, { 'content-type': contentType, ...answer.headers });
+          if (fault?.kind !== 'slow-body') {
+            res.end(text);
+            return;
+          }
+          const n = Math.max(1, fault.chunks ?? 4);
+          const size = Math.ceil(text.length / n);
+          let i = 0;
+          const next = () => {
+            if (res.destroyed) return;
+            const piece = text.slice(i * size, (i + 1) * size);
+            if (++i >= n) res.end(piece);
+            else {
+              res.write(piece);
+              setTimeout(next, fault.delayMs ?? 50);
+            }
+          };
+          next();
         };
         if (knobs.latencyMs > 0) setTimeout(send, knobs.latencyMs);
         else send();
@@ -419,6 +514,13 @@ export async function startFakeMicrosoft365(opts: FakeMicrosoft365Options): Prom
     requests,
     tokensIssued,
     inject: (i) => injections.push({ ...i, left: i.times ?? 1 }),
+    faults: {
+      set: (f) => faults.push({ ...f, left: f.times ?? Number.POSITIVE_INFINITY, skip: f.after ?? 0 }),
+      clear: () => {
+        faults.length = 0;
+      },
+      served,
+    },
     revokeTokens: () => tokens.clear(),
     close: async () => {
       await Promise.all(
