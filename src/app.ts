@@ -29,7 +29,7 @@ import type { Logger } from './log.js';
 import type { Connector } from './pipeline/connector.js';
 import { createFormatRegistry, type FormatRegistry } from './pipeline/formats.js';
 import { createProcessor, type Processor } from './pipeline/process.js';
-import { Runner, type RunReport, type StreamSettings } from './pipeline/runner.js';
+import { Runner, type RunnerOptions, type RunReport, type StreamSettings } from './pipeline/runner.js';
 import type { ScheduledStream } from './pipeline/scheduler.js';
 import { SHIPPED_RULES_DIR } from './paths.js';
 import type { Receiver } from './receivers/receiver.js';
@@ -101,6 +101,8 @@ export function engineOptions(config: VigieConfig, clock: Clock, log: Logger): L
 }
 
 export interface AppOptions {
+  /** Observers of the runner (the daemon's metrics): called after each page and each run. */
+  runnerHooks?: Pick<RunnerOptions, 'onPage' | 'onRun'>;
   clock?: Clock;
   log: Logger;
   /** Overrides `state.path` (`:memory:` for replay). */
@@ -169,7 +171,7 @@ export function buildApp(config: VigieConfig, opts: AppOptions): App {
     silences: config.silences ?? [],
     ...(opts.memoryDetectorState ? { detectorState: createMemoryState() } : {}),
   });
-  const runner = new Runner({ store, processor, clock, log, onCommit: () => delivery.poke(), retentionMs: config.state.history_days * 86_400_000 });
+  const runner = new Runner({ store, processor, clock, log, onCommit: () => delivery.poke(), retentionMs: config.state.history_days * 86_400_000, ...opts.runnerHooks });
 
   const entryOf = (c: Connector) => config.connectors.find((e) => e.name === c.name)!;
   const streams = (filter?: { source?: string }): ScheduledStream[] =>

@@ -13,7 +13,6 @@ import { ConfigError, VigieError, errorMessage, formatProblem } from './errors.j
 import { createLogger, type Logger } from './log.js';
 import { DEMO_DIR, SHIPPED_RULES_DIR } from './paths.js';
 import { createMetrics, instrumentReceivers } from './metrics.js';
-import { Runner } from './pipeline/runner.js';
 import { createScheduler } from './pipeline/scheduler.js';
 import { startHealthServer, watchReadiness, type HealthServer } from './server.js';
 import { formatSummary, replay } from './replay.js';
@@ -66,21 +65,13 @@ export function buildProgram(io: Io = stdio, log: Logger = createLogger()): { pr
     .option('-c, --config <file>', 'configuration file', undefined)
     .action(async (o: { config?: string }) => {
       const config = loadOrExplain(configPath(o.config));
-      const app = buildApp(config, { log });
+      // The metrics read the app's store, so they exist only once the app does: the hooks look them up late.
+      let metrics: ReturnType<typeof createMetrics> | undefined;
+      const app = buildApp(config, { log, runnerHooks: { onPage: (p) => metrics?.observePage(p), onRun: (r) => metrics?.observeRun(r) } });
       const startedAt = app.clock.now();
-      const metrics = createMetrics({ store: app.store, clock: app.clock });
+      metrics = createMetrics({ store: app.store, clock: app.clock });
       instrumentReceivers(app.receivers, metrics);
-      // The app's runner, with the metrics hooks: same store, processor and delivery poke.
-      const runner = new Runner({
-        store: app.store,
-        processor: app.processor,
-        clock: app.clock,
-        log,
-        onCommit: () => app.delivery.poke(),
-        onPage: (p) => metrics.observePage(p),
-        onRun: (r) => metrics.observeRun(r),
-        retentionMs: config.state.history_days * 86_400_000,
-      });
+      const runner = app.runner;
       const streams = app.streams();
       const readiness = {
         store: app.store,
